@@ -1,0 +1,105 @@
+"""Download the Kaggle archive with the official client, and unpack it safely."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path, PurePosixPath
+
+
+class KaggleError(RuntimeError):
+    """A problem the user must fix; the message says how. Never contains a secret."""
+
+
+HOW_TO_AUTHENTICATE = """Kaggle credentials were not found, so the dataset cannot be downloaded.
+Create a token on https://www.kaggle.com/settings (API > Create New Token), then either
+  export KAGGLE_API_TOKEN=<your token>          (or put the token in ~/.kaggle/access_token)
+or save the legacy key file as ~/.kaggle/kaggle.json (chmod 600), or export KAGGLE_USERNAME and KAGGLE_KEY.
+Also accept the dataset's rules on its Kaggle page once. Then run `dvc repro` again.
+To run without Kaggle, set `data.source: synthetic` in params.yaml."""
+
+
+def credentials_available() -> bool:
+    """Whether any credential the kaggle client accepts is present, without importing kaggle
+    (which authenticates, and may call the network, at import time)."""
+    from kagglesdk.kaggle_env import get_access_token_from_env
+
+    if get_access_token_from_env()[0]:
+        return True
+    if os.environ.get("KAGGLE_USERNAME") and os.environ.get("KAGGLE_KEY"):
+        return True
+    home = Path.home()
+    config_dirs = [os.environ.get("KAGGLE_CONFIG_DIR"), home / ".kaggle",
+                   Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "kaggle"]
+    for directory in filter(None, config_dirs):
+        try:
+            config = json.loads((Path(directory) / "kaggle.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(config, dict) and config.get("username") and config.get("key"):
+            return True
+    return (home / ".kaggle" / "credentials.json").exists()
+
+
+def download_archive(dataset: str, dest: Path) -> Path:
+    """Download the dataset's zip into dest with the kaggle client's own progress bar."""
+    if not credentials_available():
+        raise KaggleError(HOW_TO_AUTHENTICATE)
+    import requests
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        # Importing kaggle runs its own authentication and prints help on failure; we report ours.
+        from kaggle.api.kaggle_api_extended import KaggleApi
+    api = KaggleApi()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            api.authenticate()
+    except SystemExit:
+        raise KaggleError(HOW_TO_AUTHENTICATE) from None
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        api.dataset_download_files(dataset, path=str(dest), unzip=False, quiet=False)
+    except requests.HTTPError as err:
+        raise KaggleError(_explain_http(dataset, err)) from None
+    except requests.ConnectionError:
+        raise KaggleError(
+            "Could not reach Kaggle (network error). Check your connection or proxy and run "
+            "`dvc repro` again; the download resumes where it stopped."
+        ) from None
+    return dest / f"{dataset.split('/')[1]}.zip"
+
+
+def _explain_http(dataset: str, err) -> str:
+    status = err.response.status_code if err.response is not None else None
+    if status == 401:
+        return "Kaggle refused the credentials (401). Create a new token and set it again.\n" + HOW_TO_AUTHENTICATE
+    if status == 403:
+        return f"Kaggle denied access to {dataset} (403): open its page on kaggle.com and accept the rules."
+    if status == 404:
+        return f"Kaggle has no dataset {dataset!r} (404): check `data.kaggle_dataset` in params.yaml."
+    return f"Kaggle download failed ({status}): {err}. Run `dvc repro` again to retry."
+
+
+def safe_extract(archive: Path, dest: Path) -> int:
+    """Unpack a zip, refusing absolute paths, '..' and links (zip slip). Returns the file count."""
+    with zipfile.ZipFile(archive) as zf:
+        members = zf.infolist()
+        for m in members:
+            name = PurePosixPath(m.filename)
+            is_link = (m.external_attr >> 16) & 0o170000 == 0o120000
+            if name.is_absolute() or ".." in name.parts or m.filename.startswith(("/", "\\")) or is_link:
+                raise KaggleError(f"refusing unsafe archive member {m.filename!r} in {archive}")
+        count = 0
+        for m in members:
+            if m.is_dir():
+                continue
+            target = dest / m.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(m) as src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+            count += 1
+    return count

@@ -1,0 +1,43 @@
+"""Choosing the champion and publishing it: the MLflow model registry and the BentoML model store."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+from deepfake_detect.detector import read_meta
+
+
+def choose_champion(validation: dict[str, dict[str, float]], metric: str) -> str:
+    """The model with the highest validation metric (ties: the first in params order)."""
+    scores = {name: m[metric] for name, m in validation.items() if not math.isnan(m.get(metric, math.nan))}
+    if not scores:
+        known = sorted({k for m in validation.values() for k in m})
+        raise ValueError(f"package.metric {metric!r} is not among the validation metrics: {', '.join(known)}")
+    return max(scores, key=scores.get)
+
+
+def register_in_mlflow(model_uri: str, registered_name: str, alias: str) -> str:
+    """Register a logged model and point the alias at the new version; returns the version."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    version = mlflow.register_model(model_uri, registered_name)
+    MlflowClient().set_registered_model_alias(registered_name, alias, version.version)
+    return str(version.version)
+
+
+def save_to_bentoml(model_dir: Path, bento_name: str, labels: dict[str, str], metadata: dict) -> str:
+    """Copy the detector folder into the BentoML model store; returns the new tag."""
+    import bentoml
+
+    with bentoml.models.create(bento_name, labels=labels, metadata=metadata) as model:
+        shutil.copytree(model_dir, model.path, dirs_exist_ok=True)
+    return str(model.tag)
+
+
+def describe(model_dir: Path) -> dict:
+    meta = read_meta(model_dir)
+    return {"name": meta.name, "kind": meta.kind, "image_size": meta.image_size, "crop": meta.crop,
+            "threshold": meta.threshold}

@@ -1,0 +1,58 @@
+"""The download stage's sources: generated, Kaggle, or a local folder. Each writes a raw image
+tree into a temporary folder that becomes the output only once complete, so an interrupted run
+never leaves a half dataset that a later stage would accept."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from deepfake_detect import kaggle_source, synthetic
+
+SOURCES = ("synthetic", "kaggle", "folder")
+
+
+def fetch(cfg: dict, out_dir: Path, cache_dir: Path) -> None:
+    source = cfg["source"]
+    if source not in SOURCES:
+        raise ValueError(f"data.source must be one of {', '.join(SOURCES)}, not {source!r}")
+    partial = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    if source == "synthetic":
+        syn = cfg["synthetic"]
+        spec = synthetic.SyntheticSpec(
+            syn["image_size"], dict(syn["counts"]), syn["strength"], syn["jpeg_quality"], cfg["seed"]
+        )
+        synthetic.generate(spec, partial, workers=cfg["workers"])
+    elif source == "kaggle":
+        archive = kaggle_source.download_archive(cfg["kaggle_dataset"], cache_dir)
+        kaggle_source.safe_extract(archive, partial)
+    else:
+        link_tree(Path(cfg["folder"]), partial)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(partial, out_dir)
+
+
+def link_tree(src: Path, dest: Path) -> int:
+    """Mirror src into dest with hard links (copies across file systems); returns the file count."""
+    if not src.is_dir():
+        raise FileNotFoundError(
+            f"data.folder {str(src)!r} is not a folder; point it at a folder holding real/ and fake/"
+        )
+    names = {p.name.lower() for p in src.rglob("*") if p.is_dir()}
+    if not {"real", "fake"} <= names:
+        raise FileNotFoundError(f"{src} has no 'real' and 'fake' subfolders (any case, at any depth)")
+    count = 0
+    for path in sorted(src.rglob("*")):
+        if not path.is_file():
+            continue
+        target = dest / path.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copy2(path, target)
+        count += 1
+    return count

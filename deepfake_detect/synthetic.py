@@ -1,0 +1,152 @@
+"""A generated stand-in for the Kaggle 140k faces dataset, in the archive's own layout.
+
+Every image is a procedurally drawn face with camera-like sensor grain. Fakes are the same kind of
+face passed through a simulated GAN decoder: the fine texture is synthesised at half resolution and
+up-sampled (over-smooth, 2x2-correlated), and a transposed-convolution checkerboard is added. These
+are the traces real generators leave in the frequency domain. Colour, brightness, size and JPEG
+quality are drawn from the same distributions for both classes, so none of them carries the label.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+KAGGLE_ROOT = Path("real_vs_fake") / "real-vs-fake"
+SPLITS = ("train", "valid", "test")
+LABELS = ("real", "fake")
+
+
+@dataclass(frozen=True)
+class SyntheticSpec:
+    image_size: int
+    counts: dict[str, int]  # images per class, by split
+    strength: float  # 0: fakes are indistinguishable, 1: pure generator texture
+    jpeg_quality: int
+    seed: int
+
+
+def _paint(img, cy, cx, ry, rx, soft, colour, alpha=1.0, shade=None):
+    """Blend a soft-edged ellipse of one colour into img, in place, touching only its bounding box."""
+    size = img.shape[0]
+    y0, y1 = max(int((cy - ry) * size), 0), min(int((cy + ry) * size) + 2, size)
+    x0, x1 = max(int((cx - rx) * size), 0), min(int((cx + rx) * size) + 2, size)
+    yy, xx = np.ogrid[y0:y1, x0:x1]
+    d = ((yy / size - cy) / ry) ** 2 + ((xx / size - cx) / rx) ** 2
+    mask = (alpha * np.clip((1.0 - d) / soft, 0.0, 1.0)).astype(np.float32)[..., None]
+    target = np.asarray(colour, dtype=np.float32)
+    if shade is not None:
+        target = target * shade[y0:y1, x0:x1]
+    region = img[y0:y1, x0:x1]
+    region += mask * (target - region)
+    return mask
+
+
+def _smooth_noise(rng, size, cells):
+    """Low-frequency noise: a coarse random grid bilinearly up-sampled."""
+    grid = rng.normal(size=(cells, cells)).astype(np.float32)
+    return np.asarray(
+        Image.fromarray(grid, mode="F").resize((size, size), Image.BILINEAR), dtype=np.float32
+    )
+
+
+def draw_face(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A smooth face-like scene, float32 HxWx3 in [0, 1]."""
+    ramp = np.linspace(0.0, 1.0, size, dtype=np.float32)[:, None, None]
+    top, bottom = rng.uniform(0.15, 0.9, 3), rng.uniform(0.1, 0.8, 3)
+    img = (top * (1 - ramp) + bottom * ramp).astype(np.float32) * np.ones((1, size, 1), np.float32)
+    img += 0.05 * _smooth_noise(rng, size, 4)[..., None]
+
+    cy, cx = rng.uniform(0.5, 0.6), rng.uniform(0.44, 0.56)
+    ry, rx = rng.uniform(0.3, 0.38), rng.uniform(0.22, 0.28)
+    hair = rng.uniform(0.02, 0.6) * rng.uniform(0.6, 1.0, 3)
+    _paint(img, cy - 0.1, cx, ry + 0.04, rx + 0.06, 0.05, hair)
+    skin = np.array([0.95, 0.75, 0.6]) * rng.uniform(0.45, 1.05) + rng.normal(0, 0.03, 3)
+    side_light = np.linspace(-1.0, 1.0, size, dtype=np.float32) * rng.choice([-1, 1]) * 0.18
+    texture = 0.04 * _smooth_noise(rng, size, 12)
+    shade = (1.0 - side_light[None, :] + texture)[..., None]
+    _paint(img, cy, cx, ry, rx, 0.08, skin, shade=shade)
+
+    eye_y, eye_dx = cy - ry * rng.uniform(0.15, 0.3), rx * rng.uniform(0.35, 0.5)
+    iris = rng.uniform(0.05, 0.5, 3)
+    for side in (-1, 1):
+        ex = cx + side * eye_dx
+        _paint(img, eye_y, ex, 0.022, 0.05, 0.3, [0.92, 0.9, 0.88])
+        _paint(img, eye_y, ex, 0.02, 0.02, 0.3, iris)
+        _paint(img, eye_y - 0.05, ex, 0.008, 0.055, 0.5, hair * 0.8)
+    _paint(img, cy + ry * 0.1, cx, 0.05, 0.018, 0.6, skin * 0.7, alpha=0.3)
+    mouth = np.array([0.65, 0.25, 0.28]) * rng.uniform(0.7, 1.1)
+    _paint(img, cy + ry * rng.uniform(0.45, 0.55), cx, 0.018, rx * 0.45, 0.4, mouth)
+    return np.clip(img, 0.0, 1.0)
+
+
+def _grain(rng, shape, sigma):
+    """Sensor-like noise: mostly luminance, a little chroma."""
+    luma = rng.standard_normal(shape[:2], dtype=np.float32)[..., None] * sigma
+    chroma = rng.standard_normal(shape, dtype=np.float32) * (sigma * 0.3)
+    return luma + chroma
+
+
+def _upsample2(x):
+    return np.repeat(np.repeat(x, 2, axis=0), 2, axis=1)
+
+
+def generator_texture(rng: np.random.Generator, scene: np.ndarray, sigma: float) -> np.ndarray:
+    """The scene as a GAN decoder would render it: half-resolution texture, up-sampled, plus a
+    transposed-convolution checkerboard whose amplitude follows the local brightness."""
+    h, w, _ = scene.shape
+    small = scene.reshape(h // 2, 2, w // 2, 2, 3).mean(axis=(1, 3))
+    # Same noise energy as the real grain after up-sampling, so file sizes stay comparable.
+    small = small + _grain(rng, small.shape, sigma * 1.3)
+    up = _upsample2(small)
+    up = 0.5 * up + 0.25 * (np.roll(up, 1, axis=0) + np.roll(up, 1, axis=1))
+    phase = np.indices((h, w)).sum(axis=0) % 2
+    checker = (np.where(phase == 0, 1.0, -1.0) * sigma * 0.8)[..., None] * (0.5 + scene)
+    return up + checker.astype(np.float32)
+
+
+def render(rng: np.random.Generator, size: int, fake: bool, strength: float) -> np.ndarray:
+    """One 8-bit RGB image of the given class."""
+    scene = draw_face(rng, size)
+    sigma = rng.uniform(0.015, 0.035)
+    real = scene + _grain(rng, scene.shape, sigma)
+    img = (1.0 - strength) * real + strength * generator_texture(rng, scene, sigma) if fake else real
+    return (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def _write_one(job: tuple[SyntheticSpec, Path, str, str, int]) -> None:
+    spec, root, split, label, i = job
+    # One seed per image, so the dataset does not depend on the order of the work.
+    rng = np.random.default_rng([spec.seed, SPLITS.index(split), LABELS.index(label), i])
+    pixels = render(rng, spec.image_size, label == "fake", spec.strength)
+    path = root / split / label / f"{label}_{i:05d}.jpg"
+    Image.fromarray(pixels).save(path, "JPEG", quality=spec.jpeg_quality)
+
+
+def generate(spec: SyntheticSpec, out_dir: Path, workers: int = 0) -> int:
+    """Write the dataset under out_dir in the Kaggle archive layout; return the number of images."""
+    root = out_dir / KAGGLE_ROOT
+    jobs = [(spec, root, s, lbl, i) for s in SPLITS for lbl in LABELS for i in range(spec.counts[s])]
+    for split in SPLITS:
+        for label in LABELS:
+            (root / split / label).mkdir(parents=True, exist_ok=True)
+    with Pool(workers or os.cpu_count() or 1) as pool:
+        for _ in tqdm(pool.imap_unordered(_write_one, jobs, chunksize=16), total=len(jobs), desc="generating faces", unit="img"):
+            pass
+    for split in SPLITS:
+        with open(out_dir / f"{split}.csv", "w", newline="") as f:
+            # The Kaggle CSVs' columns; label is 1 for real there.
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(["", "original_path", "id", "label", "label_str", "path"])
+            rows = [(lbl, i) for lbl in LABELS for i in range(spec.counts[split])]
+            for n, (label, i) in enumerate(rows):
+                name = f"{label}_{i:05d}.jpg"
+                writer.writerow([n, name, f"{i:05d}", int(label == "real"), label, f"{split}/{label}/{name}"])
+    return len(jobs)

@@ -1,0 +1,45 @@
+"""MLflow plumbing: where the store is, and what every run is tagged with."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+
+def tracking_uri(configured: str, root: Path) -> str:
+    """MLFLOW_TRACKING_URI wins, then params, then the store `mlflow ui` opens at the repo root."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or configured or f"sqlite:///{(root / 'mlflow.db').resolve()}"
+
+
+def setup(cfg: dict, root: Path) -> None:
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri(cfg["tracking_uri"], root))
+    mlflow.set_experiment(cfg["experiment"])
+
+
+def git_commit(root: Path) -> str:
+    """The commit the code came from, with '-dirty' when the work tree has changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def flatten(params: dict, prefix: str = "") -> dict[str, str]:
+    """Nested params as MLflow's flat 'a.b.c' keys."""
+    flat = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = str(value)
+    return flat

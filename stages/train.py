@@ -1,0 +1,65 @@
+"""DVC stage `train`: train every model in train.models; each is one MLflow run and one folder
+under data/models; validation metrics (for choosing the champion) go to metrics/train.json."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import mlflow
+
+from deepfake_detect import detector as det
+from deepfake_detect import prepare, tracking, training
+from deepfake_detect.config import load_params
+from deepfake_detect.datasets import labels_of
+from deepfake_detect.metrics import binary_metrics
+
+MODELS = Path("data/models")
+TRAINERS = ("cnn", "spectrum")
+
+
+def main() -> int:
+    params = load_params()
+    cfg = params["train"]
+    unknown = [m for m in cfg["models"] if m not in TRAINERS]
+    if unknown:
+        print(f"train: unknown model(s) {unknown}; train.models takes {', '.join(TRAINERS)}", file=sys.stderr)
+        return 1
+    manifest = Path("data/prepared/manifest.csv")
+    entries = prepare.read_manifest(manifest)
+    split = {s: [e for e in entries if e.split == s] for s in prepare.SPLITS}
+    image_size = params["prepare"]["image_size"]
+    tracking.setup(params["mlflow"], Path.cwd())
+    tags = {"git_commit": tracking.git_commit(Path.cwd()), "data_hash": prepare.file_sha256(manifest),
+            "data_source": params["data"]["source"]}
+    shutil.rmtree(MODELS, ignore_errors=True)
+    validation = {}
+    for name in cfg["models"]:
+        with mlflow.start_run(run_name=name, tags={**tags, "model": name}) as run:
+            mlflow.log_params(tracking.flatten({"model": name, "seed": cfg["seed"], "image_size": image_size,
+                                                **cfg[name], "data": params["data"]}))
+            if name == "spectrum":
+                detector = training.train_spectrum(cfg[name], split["train"], image_size, cfg["seed"])
+            else:
+                detector = training.train_cnn(cfg[name], split["train"], split["valid"], image_size, cfg["seed"],
+                                              log_epoch=lambda epoch, logs: mlflow.log_metrics(logs, step=epoch))
+            p_valid = det.predict_entries(detector, split["valid"])
+            scores = binary_metrics(labels_of(split["valid"]), p_valid, detector.meta.threshold)
+            mlflow.log_metrics({f"val_{k}": v for k, v in scores.items()})
+            out = MODELS / name
+            if detector.meta.kind == "spectrum":
+                info = mlflow.sklearn.log_model(detector.model, name="model")
+            else:
+                info = mlflow.keras.log_model(detector.model, name="model")
+            detector.meta.extra = {"mlflow_run_id": run.info.run_id, "mlflow_model_uri": info.model_uri,
+                                   "validation": scores, **tags}
+            det.save(detector, out)
+            mlflow.log_artifacts(str(out), artifact_path="detector")
+            validation[name] = scores
+            print(f"train: {name}: validation ROC-AUC {scores['roc_auc']:.4f}, accuracy {scores['accuracy']:.4f}")
+    Path("metrics/train.json").write_text(json.dumps(validation, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
