@@ -35,3 +35,11 @@ def pr_points(y_true: np.ndarray, p_fake: np.ndarray) -> list[dict[str, float]]:
     precision, recall, thresholds = skm.precision_recall_curve(y_true, p_fake, drop_intermediate=True)
     thresholds = np.append(thresholds, 1.0)
     return [{"recall": float(r), "precision": float(p), "threshold": float(t)} for p, r, t in zip(precision, recall, thresholds)]
+
+
+def balanced_threshold(y_true: np.ndarray, p_fake: np.ndarray) -> float:
+    """The threshold with the best balanced accuracy (Youden's J) on the given scores: chosen on
+    validation, since a model's scores can rank perfectly yet sit far from 0.5."""
+    fpr, tpr, thresholds = skm.roc_curve(y_true, p_fake)
+    best = int(np.argmax(tpr - fpr))
+    return float(min(thresholds[best], 1.0))

@@ -43,3 +43,31 @@ def flatten(params: dict, prefix: str = "") -> dict[str, str]:
         else:
             flat[name] = str(value)
     return flat
+
+
+def log_model(detector) -> str:
+    """Log the detector's model in its MLflow flavour with a signature; returns the model URI.
+
+    Requirements are given, not inferred: inference re-imports TensorFlow in a subprocess."""
+    import mlflow
+    import numpy as np
+    from importlib.metadata import version
+
+    side = detector.meta.crop or detector.meta.image_size
+    example = np.zeros((1, side, side, 3), dtype=np.uint8)
+    if detector.meta.kind == "spectrum":
+        from deepfake_detect.spectrum import radial_profile
+
+        features = radial_profile(example)
+        signature = mlflow.models.infer_signature(features, detector.model.predict_proba(features))
+        info = mlflow.sklearn.log_model(
+            detector.model, name="model", signature=signature,
+            pip_requirements=[f"scikit-learn=={version('scikit-learn')}"],
+        )
+    else:
+        signature = mlflow.models.infer_signature(example, np.asarray(detector.model(example)))
+        info = mlflow.keras.log_model(
+            detector.model, name="model", signature=signature,
+            pip_requirements=[f"tensorflow=={version('tensorflow')}", f"keras=={version('keras')}"],
+        )
+    return info.model_uri

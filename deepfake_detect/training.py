@@ -41,7 +41,8 @@ def train_cnn(
         ),
         keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: log_epoch(epoch, dict(logs))),
     ]
-    model.fit(train_ds, validation_data=valid_ds, epochs=cfg["epochs"], callbacks=callbacks, verbose=cfg["verbose"])
+    model.fit(train_ds, validation_data=valid_ds, epochs=cfg["epochs"], callbacks=callbacks,
+              shuffle=False, verbose=cfg["verbose"])  # the dataset shuffles itself
     return Detector(DetectorMeta("cnn", "keras", image_size, cfg["crop"]), model)
 
 

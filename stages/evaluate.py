@@ -32,7 +32,7 @@ def main() -> int:
     for name in params["train"]["models"]:
         detector = det.load(Path("data/models") / name)
         p_fake = det.predict_entries(detector, test)
-        threshold = params["evaluate"]["threshold"]
+        threshold = detector.meta.threshold  # chosen on validation by train
         scores = metrics.binary_metrics(y, p_fake, threshold)
         matrix = metrics.confusion(y, p_fake, threshold)
         rocs[name], prs[name] = metrics.roc_points(y, p_fake), metrics.pr_points(y, p_fake)

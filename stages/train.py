@@ -12,7 +12,7 @@ from deepfake_detect import detector as det
 from deepfake_detect import prepare, tracking, training
 from deepfake_detect.config import load_params
 from deepfake_detect.datasets import labels_of
-from deepfake_detect.metrics import binary_metrics
+from deepfake_detect.metrics import balanced_threshold, binary_metrics
 
 MODELS = Path("data/models")
 TRAINERS = ("cnn", "spectrum")
@@ -43,15 +43,13 @@ def main() -> int:
             else:
                 detector = training.train_cnn(cfg[name], split["train"], split["valid"], image_size, cfg["seed"],
                                               log_epoch=lambda epoch, logs: mlflow.log_metrics(logs, step=epoch))
-            p_valid = det.predict_entries(detector, split["valid"])
-            scores = binary_metrics(labels_of(split["valid"]), p_valid, detector.meta.threshold)
+            y_valid, p_valid = labels_of(split["valid"]), det.predict_entries(detector, split["valid"])
+            detector.meta.threshold = balanced_threshold(y_valid, p_valid)
+            scores = binary_metrics(y_valid, p_valid, detector.meta.threshold)
             mlflow.log_metrics({f"val_{k}": v for k, v in scores.items()})
             out = MODELS / name
-            if detector.meta.kind == "spectrum":
-                info = mlflow.sklearn.log_model(detector.model, name="model")
-            else:
-                info = mlflow.keras.log_model(detector.model, name="model")
-            detector.meta.extra = {"mlflow_run_id": run.info.run_id, "mlflow_model_uri": info.model_uri,
+            model_uri = tracking.log_model(detector)
+            detector.meta.extra = {"mlflow_run_id": run.info.run_id, "mlflow_model_uri": model_uri,
                                    "validation": scores, **tags}
             det.save(detector, out)
             mlflow.log_artifacts(str(out), artifact_path="detector")

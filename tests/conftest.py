@@ -1,0 +1,111 @@
+"""Shared fixtures. Nothing here or in any test reaches the network: telemetry is off for every
+subprocess, and in-process sockets may only connect to this machine."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+for var, value in {"DO_NOT_TRACK": "1", "DVC_NO_ANALYTICS": "1", "BENTOML_DO_NOT_TRACK": "True",
+                   "MLFLOW_DISABLE_TELEMETRY": "true", "TF_CPP_MIN_LOG_LEVEL": "2"}.items():
+    os.environ[var] = value
+
+
+class NetworkAccess(BaseException):
+    """BaseException, so that no `except Exception` in a library can swallow it."""
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and (host.startswith("127.") or host in ("localhost", "::1") or sock.family == socket.AF_UNIX):
+            return real_connect(sock, address)
+        raise NetworkAccess(f"test tried to reach the network: {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def jpeg_bytes(pixels: np.ndarray, quality: int = 90) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def random_pixels(seed: int, size: int = 64) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (size, size, 3), dtype=np.uint8)
+
+
+TINY_PARAMS = {
+    "data": {"synthetic": {"image_size": 64, "counts": {"train": 24, "valid": 10, "test": 10}, "strength": 0.6},
+             "workers": 2},
+    "prepare": {"image_size": 64},
+    "train": {"cnn": {"crop": 32, "filters": [4, 8], "epochs": 2, "patience": 2, "batch_size": 16, "verbose": 2}},
+}
+
+
+def merge(base: dict, update: dict) -> dict:
+    out = dict(base)
+    for key, value in update.items():
+        out[key] = merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return out
+
+
+def run(cmd: list[str], cwd: Path, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def copy_repo(dest: Path, params_update: dict) -> Path:
+    """A fresh git + DVC repository holding this project's pipeline and code, with tiny params."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("dvc.yaml", "pyproject.toml", "stages", "deepfake_detect", "serving"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    params = merge(yaml.safe_load((ROOT / "params.yaml").read_text()), params_update)
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (dest / ".gitignore").write_text((ROOT / ".gitignore").read_text())
+    env = pipeline_env(dest)
+    run(["git", "init", "-q"], dest, env)
+    run([str(BIN / "dvc"), "init", "-q"], dest, env)
+    run(["git", "add", "-A"], dest, env)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"], dest, env)
+    return dest
+
+
+def pipeline_env(repo: Path) -> dict:
+    """The environment a user's shell would give `dvc repro` and `bentoml serve`, isolated."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_TRACKING", "BENTOML_HOME", "KAGGLE"))}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["BENTOML_HOME"] = str(repo / "bentoml_home")
+    env["PYTHONPATH"] = str(repo)
+    return env
+
+
+@pytest.fixture(scope="session")
+def pipeline_repo(tmp_path_factory) -> Path:
+    """The whole pipeline reproduced once with `dvc repro` on tiny params, shared by the tests
+    that look at what it produced (MLflow, the BentoML store, the service)."""
+    repo = copy_repo(tmp_path_factory.mktemp("pipeline") / "repo", TINY_PARAMS)
+    run([str(BIN / "dvc"), "repro"], repo, pipeline_env(repo))
+    return repo

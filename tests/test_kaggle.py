@@ -1,0 +1,139 @@
+"""The Kaggle source with the real kaggle client; only its HTTP edge is faked."""
+
+import importlib
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import requests
+import urllib3
+import yaml
+from requests.adapters import HTTPAdapter
+
+from conftest import ROOT
+from deepfake_detect import prepare, sources, synthetic
+from deepfake_detect.kaggle_source import KaggleError, safe_extract
+
+DATASET = "xhlulu/140k-real-and-fake-faces"
+API = "https://api.kaggle.com/v1"
+INTROSPECT = f"{API}/security.OAuthService/IntrospectToken"
+DOWNLOAD = f"{API}/datasets.DatasetApiService/DownloadDataset"
+BLOB = "https://storage.googleapis.com/fake-bucket/140k-real-and-fake-faces.zip?sig=fake"
+TOKEN = "KGAT_test_token_0123456789abcdef"
+
+
+def dataset_zip(tmp_path: Path) -> bytes:
+    """A small generated dataset, zipped exactly as the Kaggle archive is laid out."""
+    src = tmp_path / "zipsrc"
+    synthetic.generate(synthetic.SyntheticSpec(64, {"train": 3, "valid": 2, "test": 2}, 0.5, 90, 0), src, workers=1)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for path in sorted(src.rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(src).as_posix())
+    return buf.getvalue()
+
+
+class FakeKaggle:
+    """Answers the three requests the client makes; anything else fails the test."""
+
+    def __init__(self, archive: bytes):
+        self.archive, self.calls, self.download_status = archive, [], 302
+
+    def send(self, adapter, request, **kwargs):
+        self.calls.append((request.method, request.url, dict(request.headers)))
+        if request.method == "POST" and request.url == INTROSPECT:
+            ok = json.loads(request.body).get("token") == TOKEN
+            answer = 200, {"Content-Type": "application/json"}, json.dumps({"active": ok, "username": "tester"}).encode()
+        elif request.method == "POST" and request.url == DOWNLOAD:
+            answer = self.download_status, {"Location": BLOB, "Content-Length": "0"}, b""
+        elif request.method == "GET" and request.url == BLOB:
+            answer = 200, {"Content-Type": "application/zip", "Content-Length": str(len(self.archive)),
+                           "Last-Modified": "Tue, 14 Jan 2020 10:00:00 GMT"}, self.archive
+        else:
+            raise AssertionError(f"unexpected request {request.method} {request.url}")
+        status, headers, body = answer
+        raw = urllib3.HTTPResponse(body=io.BytesIO(body), headers=headers, status=status, preload_content=False,
+                                   request_method=request.method, request_url=request.url)
+        return adapter.build_response(request, raw)
+
+
+@pytest.fixture
+def isolated_home(tmp_path, monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("KAGGLE_"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    (home / ".kaggle").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(home / ".kaggle"))
+    return home
+
+
+@pytest.fixture
+def fake_kaggle(tmp_path, monkeypatch, isolated_home):
+    fake = FakeKaggle(dataset_zip(tmp_path))
+    monkeypatch.setattr(HTTPAdapter, "send", lambda self, req, **kw: fake.send(self, req, **kw))
+    kae = importlib.import_module("kaggle.api.kaggle_api_extended")
+    # The client fixes its config location at import time; point it at this test's home.
+    monkeypatch.setattr(kae.KaggleApi, "config_dir", str(isolated_home / ".kaggle"))
+    monkeypatch.setattr(kae.KaggleApi, "config", str(isolated_home / ".kaggle" / "kaggle.json"))
+    monkeypatch.setenv("KAGGLE_API_TOKEN", TOKEN)
+    return fake
+
+
+def kaggle_cfg():
+    cfg = yaml.safe_load((ROOT / "params.yaml").read_text())["data"]
+    return {**cfg, "source": "kaggle"}
+
+
+def test_download_extracts_the_archive_and_keeps_the_token_secret(fake_kaggle, tmp_path, capfd):
+    out = tmp_path / "data" / "raw"
+    sources.fetch(kaggle_cfg(), out, cache_dir=tmp_path / "data" / "downloads")
+    assert [(m, u) for m, u, _ in fake_kaggle.calls] == [("POST", INTROSPECT), ("POST", DOWNLOAD), ("GET", BLOB)]
+    assert (out / "train.csv").exists()
+    entries, dropped = prepare.scan(out, 64, tmp_path / "converted", workers=1)
+    assert len(entries) == 2 * (3 + 2 + 2) and not dropped
+    assert {e.split for e in entries} == {"train", "valid", "test"}
+    assert not (tmp_path / "data" / "raw.partial").exists()
+    printed = capfd.readouterr()
+    assert TOKEN not in printed.out + printed.err
+
+
+def test_forbidden_dataset_says_to_accept_the_rules(fake_kaggle, tmp_path):
+    fake_kaggle.download_status = 403
+    with pytest.raises(KaggleError, match="accept the rules"):
+        sources.fetch(kaggle_cfg(), tmp_path / "raw", cache_dir=tmp_path / "dl")
+    assert not (tmp_path / "raw").exists()
+
+
+def test_without_credentials_the_stage_explains_and_exits_1(tmp_path, isolated_home):
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({**yaml.safe_load((ROOT / "params.yaml").read_text()),
+                                                          "data": kaggle_cfg()}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAGGLE_")}
+    env.update(HOME=str(isolated_home), PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "stages.download"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "KAGGLE_API_TOKEN" in proc.stderr and "kaggle.json" in proc.stderr and "access_token" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not (tmp_path / "data" / "raw").exists()
+
+
+@pytest.mark.parametrize("member", ["../evil.jpg", "/abs/evil.jpg", "link"])
+def test_unsafe_archive_members_are_refused(tmp_path, member):
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("real_vs_fake/ok.txt", "fine")
+        info = zipfile.ZipInfo(member)
+        if member == "link":
+            info.external_attr = (0o120777 << 16)  # a symlink
+        zf.writestr(info, "/etc/passwd" if member == "link" else "x")
+    with pytest.raises(KaggleError, match="unsafe archive member"):
+        safe_extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "evil.jpg").exists()
