@@ -20,17 +20,21 @@ def fetch(cfg: dict, out_dir: Path, cache_dir: Path) -> None:
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    if source == "synthetic":
-        syn = cfg["synthetic"]
-        spec = synthetic.SyntheticSpec(
-            syn["image_size"], dict(syn["counts"]), syn["strength"], syn["jpeg_quality"], cfg["seed"]
-        )
-        synthetic.generate(spec, partial, workers=cfg["workers"])
-    elif source == "kaggle":
-        archive = kaggle_source.download_archive(cfg["kaggle_dataset"], cache_dir)
-        kaggle_source.safe_extract(archive, partial)
-    else:
-        link_tree(Path(cfg["folder"]), partial)
+    try:
+        if source == "synthetic":
+            syn = cfg["synthetic"]
+            spec = synthetic.SyntheticSpec(
+                syn["image_size"], dict(syn["counts"]), syn["strength"], syn["jpeg_quality"], cfg["seed"]
+            )
+            synthetic.generate(spec, partial, workers=cfg["workers"])
+        elif source == "kaggle":
+            archive = kaggle_source.download_archive(cfg["kaggle_dataset"], cache_dir)
+            kaggle_source.safe_extract(archive, partial)
+        else:
+            link_tree(Path(cfg["folder"]), partial)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     shutil.rmtree(out_dir, ignore_errors=True)
     os.replace(partial, out_dir)
 

@@ -1,0 +1,89 @@
+"""`dvc repro` of the whole pipeline on tiny params, and what it leaves in MLflow and BentoML."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import BIN, run, pipeline_env
+
+
+def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_repo):
+    data = json.loads((pipeline_repo / "metrics/data.json").read_text())
+    assert data["splits"]["test"] == {"real": 10, "fake": 10} and data["dropped_total"] == 0
+    evaluation = json.loads((pipeline_repo / "metrics/evaluate.json").read_text())
+    assert set(evaluation) == {"cnn", "spectrum"}
+    for scores in evaluation.values():
+        assert scores["n"] == 20 and 0.0 <= scores["roc_auc"] <= 1.0
+        assert sum(map(sum, scores["confusion"])) == 20
+    for kind in ("roc", "pr", "confusion"):
+        assert sorted(p.name for p in (pipeline_repo / "metrics/plots" / kind).iterdir()) == ["cnn.json", "spectrum.json"]
+    assert {p.name for p in (pipeline_repo / "metrics/figures").iterdir()} == {
+        "roc.png", "pr.png", "confusion_cnn.png", "confusion_spectrum.png"}
+
+    env = pipeline_env(pipeline_repo)
+    second = run([str(BIN / "dvc"), "repro"], pipeline_repo, env)
+    assert "Running stage" not in second.stdout
+    status = run([str(BIN / "dvc"), "status"], pipeline_repo, env)
+    assert "up to date" in status.stdout
+
+    shown = run([str(BIN / "dvc"), "metrics", "show", "--json"], pipeline_repo, env)
+    assert "roc_auc" in shown.stdout and "dropped_total" in shown.stdout
+    html = pipeline_repo / "plots_out"
+    run([str(BIN / "dvc"), "plots", "show", "-o", str(html)], pipeline_repo, env)
+    page = (html / "index.html").read_text()
+    for title in ("ROC on the test split", "Precision-recall", "Confusion matrix"):
+        assert title in page
+    assert "roc.png" in page
+
+
+def test_code_change_reruns_only_the_stages_that_use_it(pipeline_repo):
+    env = pipeline_env(pipeline_repo)
+    plots_py = pipeline_repo / "deepfake_detect" / "plots.py"
+    original = plots_py.read_text()
+    try:
+        plots_py.write_text(original + "\n# touched\n")
+        status = run([str(BIN / "dvc"), "status", "--json"], pipeline_repo, env)
+        changed = set(json.loads(status.stdout))
+        assert changed == {"evaluate"}, changed  # package depends on evaluate's output, not its code
+    finally:
+        plots_py.write_text(original)
+
+
+def test_every_model_is_an_mlflow_run_and_the_champion_has_the_alias(pipeline_repo):
+    code = f"""
+import json, mlflow
+from mlflow import MlflowClient
+mlflow.set_tracking_uri("sqlite:///{pipeline_repo / 'mlflow.db'}")
+runs = mlflow.search_runs(experiment_names=["deepfake-detection"])
+client = MlflowClient()
+champ = client.get_model_version_by_alias("deepfake-detector", "champion")
+print(json.dumps({{"models": sorted(runs["tags.model"]), "have_test": bool(runs["metrics.test_roc_auc"].notna().all()),
+    "commits": sorted(set(runs["tags.git_commit"])), "hashes": sorted(set(runs["tags.data_hash"])),
+    "champion_run": champ.run_id, "runs": dict(zip(runs["tags.model"], runs["run_id"])),
+    "params": sorted(c for c in runs.columns if c.startswith("params.model"))}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    facts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert facts["models"] == ["cnn", "spectrum"] and facts["have_test"]
+    data = json.loads((pipeline_repo / "metrics/data.json").read_text())
+    assert facts["hashes"] == [data["data_hash"]]
+    assert len(facts["commits"]) == 1 and len(facts["commits"][0]) >= 40
+    champion = json.loads((pipeline_repo / "metrics/champion.json").read_text())
+    assert facts["champion_run"] == facts["runs"][champion["model"]]
+    train = json.loads((pipeline_repo / "metrics/train.json").read_text())
+    assert champion["validation"] == max(m["roc_auc"] for m in train.values())
+
+
+def test_champion_is_in_the_bentoml_store_with_labels(pipeline_repo):
+    env = pipeline_env(pipeline_repo)
+    out = run([str(BIN / "bentoml"), "models", "get", "deepfake-detector:latest", "-o", "json"], pipeline_repo, env)
+    info = json.loads(out.stdout)
+    champion = json.loads((pipeline_repo / "metrics/champion.json").read_text())
+    assert info["labels"]["model"] == champion["model"]
+    assert info["labels"]["mlflow_run_id"]
+    assert "val_roc_auc" in info["labels"] and "test_roc_auc" in info["labels"]
+    assert champion["bentoml_tag"].endswith(info["version"]) or info["version"] in champion["bentoml_tag"]
