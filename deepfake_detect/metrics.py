@@ -43,3 +43,15 @@ def balanced_threshold(y_true: np.ndarray, p_fake: np.ndarray) -> float:
     fpr, tpr, thresholds = skm.roc_curve(y_true, p_fake)
     best = int(np.argmax(tpr - fpr))
     return float(min(thresholds[best], 1.0))
+
+
+def rows_by_model(curves: dict[str, list[dict]]) -> list[dict]:
+    """Curves of several models as one table for DVC plots: a `model` column, and `step` to keep
+    each curve's order (points can share an x)."""
+    return [{"model": name, "step": i, **point} for name, points in curves.items() for i, point in enumerate(points)]
+
+
+def confusion_rows(matrix: np.ndarray, model: str) -> list[dict]:
+    names = ("real", "fake")
+    return [{"model": model, "actual": names[i], "predicted": names[j], "count": int(matrix[i, j])}
+            for i in range(2) for j in range(2)]

@@ -19,10 +19,9 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from deepfake_detect.classes import LABELS, SPLITS
 from deepfake_detect.images import ImageDecodeError, decode_rgb, needs_conversion
 
-LABELS = ("real", "fake")
-SPLITS = ("train", "valid", "test")
 SPLIT_ALIASES = {"train": "train", "valid": "valid", "validation": "valid", "val": "valid", "test": "test"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 MANIFEST_COLUMNS = ("path", "label", "split", "sha256")

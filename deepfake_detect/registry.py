@@ -6,7 +6,6 @@ import math
 import shutil
 from pathlib import Path
 
-from deepfake_detect.detector import read_meta
 
 
 def choose_champion(validation: dict[str, dict[str, float]], metric: str) -> str:
@@ -36,8 +35,3 @@ def save_to_bentoml(model_dir: Path, bento_name: str, labels: dict[str, str], me
         shutil.copytree(model_dir, model.path, dirs_exist_ok=True)
     return str(model.tag)
 
-
-def describe(model_dir: Path) -> dict:
-    meta = read_meta(model_dir)
-    return {"name": meta.name, "kind": meta.kind, "image_size": meta.image_size, "crop": meta.crop,
-            "threshold": meta.threshold}

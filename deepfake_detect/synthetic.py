@@ -19,9 +19,9 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from deepfake_detect.classes import LABELS, SPLITS
+
 KAGGLE_ROOT = Path("real_vs_fake") / "real-vs-fake"
-SPLITS = ("train", "valid", "test")
-LABELS = ("real", "fake")
 
 
 @dataclass(frozen=True)

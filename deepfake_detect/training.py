@@ -13,6 +13,17 @@ from deepfake_detect.prepare import Entry
 EpochLogger = Callable[[int, dict[str, float]], None]
 
 
+def seed_everything(seed: int, deterministic: bool) -> None:
+    """Same seed, same model: deterministic kernels cost nothing measurable on CPU here, but can
+    slow some GPU ops, hence the switch."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
 def train_cnn(
     cfg: dict,
     train: Sequence[Entry],
@@ -25,7 +36,7 @@ def train_cnn(
 
     from deepfake_detect.models import build_cnn
 
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(seed)  # each model starts from the same state, whatever ran before
     cache = _fits_in_memory(len(train) + len(valid), image_size, cfg["cache_gb"])
     train_ds = tf_dataset(train, image_size, cfg["crop"], cfg["batch_size"], True, seed, cache)
     valid_ds = tf_dataset(valid, image_size, cfg["crop"], cfg["batch_size"], False, seed, cache)

@@ -1,5 +1,5 @@
 """DVC stage `evaluate`: every trained model on the test split, once. Metrics to
-metrics/evaluate.json, curve data for `dvc plots` and PNGs to metrics/plots, all logged to the
+metrics/evaluate.json, curve data for `dvc plots` to metrics/plots, PNGs to metrics/figures, all logged to the
 model's MLflow run."""
 
 import json
@@ -23,12 +23,10 @@ def main() -> int:
     tracking.setup(params["mlflow"], Path.cwd())
     test = [e for e in prepare.read_manifest(Path("data/prepared/manifest.csv")) if e.split == "test"]
     y = labels_of(test)
-    shutil.rmtree(PLOTS, ignore_errors=True)
     shutil.rmtree(FIGURES, ignore_errors=True)
     FIGURES.mkdir(parents=True)
-    for kind in ("roc", "pr", "confusion"):
-        (PLOTS / kind).mkdir(parents=True)
-    results, rocs, prs = {}, {}, {}
+    PLOTS.mkdir(parents=True, exist_ok=True)
+    results, rocs, prs, confusions = {}, {}, {}, []
     for name in params["train"]["models"]:
         detector = det.load(Path("data/models") / name)
         p_fake = det.predict_entries(detector, test)
@@ -36,14 +34,13 @@ def main() -> int:
         scores = metrics.binary_metrics(y, p_fake, threshold)
         matrix = metrics.confusion(y, p_fake, threshold)
         rocs[name], prs[name] = metrics.roc_points(y, p_fake), metrics.pr_points(y, p_fake)
-        _write_json(PLOTS / "roc" / f"{name}.json", rocs[name])
-        _write_json(PLOTS / "pr" / f"{name}.json", prs[name])
-        names = ("real", "fake")
-        pairs = [{"actual": names[i], "predicted": names[j]} for i in range(2) for j in range(2) for _ in range(matrix[i, j])]
-        _write_json(PLOTS / "confusion" / f"{name}.json", pairs)
+        confusions += metrics.confusion_rows(matrix, name)
         plots.confusion_png(matrix, name, threshold, FIGURES / f"confusion_{name}.png")
         results[name] = {**scores, "confusion": matrix.tolist()}
         print(f"evaluate: {name}: test ROC-AUC {scores['roc_auc']:.4f}, accuracy {scores['accuracy']:.4f}")
+    _write_json(PLOTS / "roc.json", metrics.rows_by_model(rocs))
+    _write_json(PLOTS / "pr.json", metrics.rows_by_model(prs))
+    _write_json(PLOTS / "confusion.json", confusions)
     plots.curves_png(rocs, "fpr", "tpr", "ROC on the test split", FIGURES / "roc.png", diagonal=True)
     plots.curves_png(prs, "recall", "precision", "Precision-recall on the test split", FIGURES / "pr.png", diagonal=False)
     _write_json(Path("metrics/evaluate.json"), results)

@@ -10,6 +10,7 @@ import mlflow
 
 from deepfake_detect import detector as det
 from deepfake_detect import prepare, tracking, training
+from deepfake_detect.classes import SPLITS
 from deepfake_detect.config import load_params
 from deepfake_detect.datasets import labels_of
 from deepfake_detect.metrics import balanced_threshold, binary_metrics
@@ -27,12 +28,13 @@ def main() -> int:
         return 1
     manifest = Path("data/prepared/manifest.csv")
     entries = prepare.read_manifest(manifest)
-    split = {s: [e for e in entries if e.split == s] for s in prepare.SPLITS}
+    split = {s: [e for e in entries if e.split == s] for s in SPLITS}
     image_size = params["prepare"]["image_size"]
     tracking.setup(params["mlflow"], Path.cwd())
     tags = {"git_commit": tracking.git_commit(Path.cwd()), "data_hash": prepare.file_sha256(manifest),
             "data_source": params["data"]["source"]}
     shutil.rmtree(MODELS, ignore_errors=True)
+    training.seed_everything(cfg["seed"], cfg["deterministic"])
     validation = {}
     for name in cfg["models"]:
         with mlflow.start_run(run_name=name, tags={**tags, "model": name}) as run:

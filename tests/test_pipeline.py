@@ -18,8 +18,14 @@ def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_rep
     for scores in evaluation.values():
         assert scores["n"] == 20 and 0.0 <= scores["roc_auc"] <= 1.0
         assert sum(map(sum, scores["confusion"])) == 20
-    for kind in ("roc", "pr", "confusion"):
-        assert sorted(p.name for p in (pipeline_repo / "metrics/plots" / kind).iterdir()) == ["cnn.json", "spectrum.json"]
+    for kind in ("roc", "pr"):
+        rows = json.loads((pipeline_repo / "metrics/plots" / f"{kind}.json").read_text())
+        assert {r["model"] for r in rows} == {"cnn", "spectrum"}
+        assert all(0.0 <= r[axis] <= 1.0 for r in rows for axis in ("fpr", "tpr") if axis in r)
+    confusion = json.loads((pipeline_repo / "metrics/plots/confusion.json").read_text())
+    for name, scores in evaluation.items():
+        counts = {(r["actual"], r["predicted"]): r["count"] for r in confusion if r["model"] == name}
+        assert counts[("fake", "fake")] == scores["confusion"][1][1] and sum(counts.values()) == 20
     assert {p.name for p in (pipeline_repo / "metrics/figures").iterdir()} == {
         "roc.png", "pr.png", "confusion_cnn.png", "confusion_spectrum.png"}
 
@@ -34,7 +40,7 @@ def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_rep
     html = pipeline_repo / "plots_out"
     run([str(BIN / "dvc"), "plots", "show", "-o", str(html)], pipeline_repo, env)
     page = (html / "index.html").read_text()
-    for title in ("ROC on the test split", "Precision-recall", "Confusion matrix"):
+    for title in ("ROC on the test split", "Precision-recall", "Confusion matrices"):
         assert title in page
     assert "roc.png" in page
 
