@@ -88,6 +88,7 @@ def copy_repo(dest: Path, params_update: dict) -> Path:
     env = pipeline_env(dest)
     run(["git", "init", "-q"], dest, env)
     run([str(BIN / "dvc"), "init", "-q"], dest, env)
+    shutil.copytree(ROOT / ".dvc" / "plots", dest / ".dvc" / "plots")  # the plot templates
     run(["git", "add", "-A"], dest, env)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"], dest, env)
     return dest
