@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from deepfake_detect.images import decode_rgb
-from deepfake_detect.prepare import Entry
+from deepfake_detect.manifest import Entry
 
 
 def labels_of(entries: Sequence[Entry]) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 
 from deepfake_detect.datasets import iter_images
 from deepfake_detect.images import center_crop
-from deepfake_detect.prepare import Entry
+from deepfake_detect.manifest import Entry
 
 KERAS_FILE = "model.keras"
 SKLEARN_FILE = "model.joblib"

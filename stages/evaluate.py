@@ -10,7 +10,7 @@ from pathlib import Path
 import mlflow
 
 from deepfake_detect import detector as det
-from deepfake_detect import metrics, plots, prepare, tracking
+from deepfake_detect import manifest, metrics, plots, tracking
 from deepfake_detect.config import load_params
 from deepfake_detect.datasets import labels_of
 
@@ -21,7 +21,7 @@ FIGURES = Path("metrics/figures")
 def main() -> int:
     params = load_params()
     tracking.setup(params["mlflow"], Path.cwd())
-    test = [e for e in prepare.read_manifest(Path("data/prepared/manifest.csv")) if e.split == "test"]
+    test = [e for e in manifest.read_manifest(Path("data/prepared/manifest.csv")) if e.split == "test"]
     y = labels_of(test)
     shutil.rmtree(FIGURES, ignore_errors=True)
     FIGURES.mkdir(parents=True)

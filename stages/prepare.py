@@ -1,35 +1,39 @@
-"""DVC stage `prepare`: decode, clean, de-duplicate and split data/raw into a manifest."""
+"""DVC stage `prepare`: decode, clean, de-duplicate, split and audit data/raw into a manifest."""
 
 import json
 import shutil
 import sys
 from pathlib import Path
 
-from deepfake_detect import prepare
 from deepfake_detect.config import load_params
+from deepfake_detect.prepare import prepare_dataset
 
 OUT = Path("data/prepared")
 
 
 def main() -> int:
     params = load_params()
-    cfg = params["prepare"]
     shutil.rmtree(OUT, ignore_errors=True)
-    entries, dropped = prepare.scan(Path("data/raw"), cfg["image_size"], OUT / "converted", params["data"]["workers"])
-    entries, duplicates = prepare.drop_duplicates(entries)
-    dropped += duplicates
     try:
-        entries = prepare.assign_splits(entries, cfg["split"], params["data"]["seed"])
+        report = prepare_dataset(Path("data/raw"), OUT, params["prepare"], params["data"]["seed"], params["data"]["workers"])
     except ValueError as err:
         print(f"prepare: {err}", file=sys.stderr)
         return 1
-    prepare.write_manifest(entries, OUT / "manifest.csv")
-    prepare.write_drops(dropped, OUT / "dropped.csv")
-    report = prepare.summary(entries, dropped)
-    report["data_hash"] = prepare.file_sha256(OUT / "manifest.csv")
     Path("metrics").mkdir(exist_ok=True)
     Path("metrics/data.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"prepare: kept {report['images']} images, dropped {report['dropped_total']} {report['dropped']}")
+    near, audit = report["near_duplicates"], report["audit"]
+    print(f"prepare: kept {report['images']} images, dropped {report['dropped_total']} {report['dropped']}; "
+          f"near-duplicate groups: {near['groups_within_split']} within a split, {near['groups_across_splits']} "
+          f"across splits (policy {near['policy']})")
+    if audit["shortcut_warning"]:
+        print(f"prepare: WARNING: file properties alone (size, JPEG quality, resolution, mode, EXIF) separate real "
+              f"from fake with ROC-AUC {audit['stored_shortcut_auc']:.3f}: a model can learn the format instead of "
+              "the faces. See metrics/data.json > audit; set prepare.reencode_quality (e.g. 90) so both classes "
+              "share one format.", file=sys.stderr)
+    elif audit["shortcut_in_source"]:
+        print(f"prepare: note: the source files' properties separate the classes (ROC-AUC {audit['shortcut_auc']:.3f}), "
+              f"but re-encoding at quality {audit['reencode_quality']} leaves ROC-AUC "
+              f"{audit['stored_shortcut_auc']:.3f} in what training reads.", file=sys.stderr)
     return 0
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import mlflow
 
 from deepfake_detect import detector as det
-from deepfake_detect import prepare, tracking, training
+from deepfake_detect import manifest
+from deepfake_detect import tracking, training
 from deepfake_detect.classes import SPLITS
 from deepfake_detect.config import load_params
 from deepfake_detect.datasets import labels_of
@@ -26,12 +27,12 @@ def main() -> int:
     if unknown:
         print(f"train: unknown model(s) {unknown}; train.models takes {', '.join(TRAINERS)}", file=sys.stderr)
         return 1
-    manifest = Path("data/prepared/manifest.csv")
-    entries = prepare.read_manifest(manifest)
+    manifest_path = Path("data/prepared/manifest.csv")
+    entries = manifest.read_manifest(manifest_path)
     split = {s: [e for e in entries if e.split == s] for s in SPLITS}
     image_size = params["prepare"]["image_size"]
     tracking.setup(params["mlflow"], Path.cwd())
-    tags = {"git_commit": tracking.git_commit(Path.cwd()), "data_hash": prepare.file_sha256(manifest),
+    tags = {"git_commit": tracking.git_commit(Path.cwd()), "data_hash": manifest.file_sha256(manifest_path),
             "data_source": params["data"]["source"]}
     shutil.rmtree(MODELS, ignore_errors=True)
     training.seed_everything(cfg["seed"], cfg["deterministic"])

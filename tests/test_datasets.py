@@ -16,7 +16,8 @@ def make_entries(tmp_path: Path):
     odd.parent.mkdir(parents=True)
     from PIL import Image
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (90, 70), dtype=np.uint8), "L").save(odd)
-    entries, dropped = prepare.scan(tmp_path / "raw", 64, tmp_path / "converted", workers=1)
+    scanned, dropped = prepare.scan(tmp_path / "raw", 64, tmp_path / "converted", workers=1)
+    entries = [x.entry for x in scanned]
     assert not dropped and any(e.path.endswith(".png") for e in entries)
     return entries
 

@@ -97,7 +97,8 @@ def test_download_extracts_the_archive_and_keeps_the_token_secret(fake_kaggle, t
     sources.fetch(kaggle_cfg(), out, cache_dir=tmp_path / "data" / "downloads")
     assert [(m, u) for m, u, _ in fake_kaggle.calls] == [("POST", INTROSPECT), ("POST", DOWNLOAD), ("GET", BLOB)]
     assert (out / "train.csv").exists()
-    entries, dropped = prepare.scan(out, 64, tmp_path / "converted", workers=1)
+    scanned, dropped = prepare.scan(out, 64, tmp_path / "converted", workers=1)
+    entries = [x.entry for x in scanned]
     assert len(entries) == 2 * (3 + 2 + 2) and not dropped
     assert {e.split for e in entries} == {"train", "valid", "test"}
     assert not (tmp_path / "data" / "raw.partial").exists()

@@ -15,7 +15,7 @@ from bentoml.exceptions import InvalidArgument
 from conftest import BIN, jpeg_bytes, pipeline_env, random_pixels
 from deepfake_detect import detector as det
 from deepfake_detect.images import decode_rgb
-from deepfake_detect.prepare import read_manifest
+from deepfake_detect.manifest import read_manifest
 
 
 def free_port() -> int:

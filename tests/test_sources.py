@@ -15,7 +15,8 @@ def test_folder_source_mirrors_the_folder_and_prepare_reads_it(tmp_path):
     sources.fetch({"source": "folder", "folder": str(src), "workers": 1}, out, tmp_path / "dl")
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
         "FAKE/b.jpg", "FAKE/nested/c.jpg", "Real/a.jpg", "Real/d.JPEG"]
-    entries, dropped = prepare.scan(out, 64, tmp_path / "conv", workers=1)
+    scanned, dropped = prepare.scan(out, 64, tmp_path / "conv", workers=1)
+    entries = [x.entry for x in scanned]
     assert not dropped
     assert sorted(e.label for e in entries) == ["fake", "fake", "real", "real"]
 

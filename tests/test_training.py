@@ -17,7 +17,8 @@ CNN = {"crop": 32, "filters": [4, 8], "dropout": 0.1, "epochs": 2, "patience": 2
 def splits(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
     synthetic.generate(synthetic.SyntheticSpec(64, {"train": 12, "valid": 6, "test": 1}, 0.8, 90, 3), root / "raw", workers=2)
-    entries, _ = prepare.scan(root / "raw", 64, root / "converted", workers=2)
+    scanned, _ = prepare.scan(root / "raw", 64, root / "converted", workers=2)
+    entries = [x.entry for x in scanned]
     return {s: [e for e in entries if e.split == s] for s in ("train", "valid")}
 
 
