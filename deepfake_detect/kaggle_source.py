@@ -7,8 +7,11 @@ import io
 import json
 import os
 import shutil
+import sys
 import zipfile
 from pathlib import Path, PurePosixPath
+
+from deepfake_detect.manifest import file_sha256
 
 
 class KaggleError(RuntimeError):
@@ -84,8 +87,49 @@ def _explain_http(dataset: str, err) -> str:
     return f"Kaggle download failed ({status}): {err}. Run `dvc repro` again to retry."
 
 
+def fetch_archive(dataset: str, cache_dir: Path, min_free_gb: float) -> Path:
+    """The dataset's zip in cache_dir, downloaded once. Its size and SHA-256 are recorded after
+    the first complete download and checked on later runs, which then need no network; an
+    archive that is incomplete or altered is downloaded again."""
+    archive = cache_dir / f"{dataset.split('/')[1]}.zip"
+    record = archive.with_name(archive.name + ".verified.json")
+    if archive.exists() and record.exists():
+        expected = json.loads(record.read_text())
+        if archive.stat().st_size == expected["size"] and file_sha256(archive) == expected["sha256"]:
+            print(f"download: using {archive} (verified: {expected['size']} bytes, sha256 {expected['sha256'][:12]}...)")
+            return archive
+        print(f"download: {archive} does not match its record; downloading it again", file=sys.stderr)
+        record.unlink()
+        archive.unlink()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    require_free_space(cache_dir, int(min_free_gb * 1e9), "download and unpack the archive")
+    download_archive(dataset, cache_dir)
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            bad = zf.testzip()
+    except (zipfile.BadZipFile, OSError) as err:
+        bad = str(err)
+    if bad is not None:
+        archive.unlink()  # so that the next run downloads it afresh instead of trusting it
+        raise KaggleError(f"the downloaded {archive.name} is corrupt ({bad}); it was deleted, run `dvc repro` again")
+    record.write_text(json.dumps({"dataset": dataset, "size": archive.stat().st_size, "sha256": file_sha256(archive)}, indent=2))
+    return archive
+
+
+def require_free_space(path: Path, needed: int, purpose: str) -> None:
+    free = shutil.disk_usage(path).free
+    if free < needed:
+        raise KaggleError(
+            f"not enough disk space to {purpose}: {needed / 1e9:.1f} GB needed, {free / 1e9:.1f} GB free "
+            f"on the disk holding {path}. Free some space (or move the repository) and run `dvc repro` again."
+        )
+
+
 def safe_extract(archive: Path, dest: Path) -> int:
-    """Unpack a zip, refusing absolute paths, '..' and links (zip slip). Returns the file count."""
+    """Unpack a zip, refusing absolute paths, '..' and links (zip slip), after checking the disk
+    has room for it. Returns the file count."""
+    from tqdm import tqdm
+
     with zipfile.ZipFile(archive) as zf:
         members = zf.infolist()
         for m in members:
@@ -93,13 +137,15 @@ def safe_extract(archive: Path, dest: Path) -> int:
             is_link = (m.external_attr >> 16) & 0o170000 == 0o120000
             if name.is_absolute() or ".." in name.parts or m.filename.startswith(("/", "\\")) or is_link:
                 raise KaggleError(f"refusing unsafe archive member {m.filename!r} in {archive}")
-        count = 0
-        for m in members:
-            if m.is_dir():
-                continue
-            target = dest / m.filename
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(m) as src, open(target, "wb") as out:
-                shutil.copyfileobj(src, out, 1 << 20)
-            count += 1
-    return count
+        files = [m for m in members if not m.is_dir()]
+        total = sum(m.file_size for m in files)
+        dest.mkdir(parents=True, exist_ok=True)
+        require_free_space(dest, total, f"unpack {archive.name}")
+        with tqdm(total=total, unit="B", unit_scale=True, desc=f"unpacking {archive.name}") as bar:
+            for m in files:
+                target = dest / m.filename
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(m) as src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                bar.update(m.file_size)
+    return len(files)

@@ -28,7 +28,7 @@ def fetch(cfg: dict, out_dir: Path, cache_dir: Path) -> None:
             )
             synthetic.generate(spec, partial, workers=cfg["workers"])
         elif source == "kaggle":
-            archive = kaggle_source.download_archive(cfg["kaggle_dataset"], cache_dir)
+            archive = kaggle_source.fetch_archive(cfg["kaggle_dataset"], cache_dir, cfg["kaggle_min_free_gb"])
             kaggle_source.safe_extract(archive, partial)
         else:
             link_tree(Path(cfg["folder"]), partial)

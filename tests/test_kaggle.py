@@ -4,6 +4,7 @@ import importlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -104,6 +105,48 @@ def test_download_extracts_the_archive_and_keeps_the_token_secret(fake_kaggle, t
     assert not (tmp_path / "data" / "raw.partial").exists()
     printed = capfd.readouterr()
     assert TOKEN not in printed.out + printed.err
+
+
+def test_archive_is_verified_and_reused_without_network(fake_kaggle, tmp_path):
+    downloads = tmp_path / "dl"
+    sources.fetch(kaggle_cfg(), tmp_path / "raw", cache_dir=downloads)
+    record = json.loads((downloads / "140k-real-and-fake-faces.zip.verified.json").read_text())
+    assert record["size"] == len(fake_kaggle.archive)
+    calls = len(fake_kaggle.calls)
+    sources.fetch(kaggle_cfg(), tmp_path / "raw", cache_dir=downloads)
+    assert len(fake_kaggle.calls) == calls  # verified archive: no request at all
+
+    archive = downloads / "140k-real-and-fake-faces.zip"
+    archive.write_bytes(archive.read_bytes()[:-10] + b"0123456789")  # altered on disk
+    sources.fetch(kaggle_cfg(), tmp_path / "raw", cache_dir=downloads)
+    assert len(fake_kaggle.calls) > calls and archive.read_bytes() == fake_kaggle.archive
+
+
+def test_interrupted_extraction_leaves_no_dataset_and_reruns_cleanly(fake_kaggle, tmp_path, monkeypatch):
+    out = tmp_path / "data" / "raw"
+    real_copy = shutil.copyfileobj
+    copied = []
+
+    def dies_midway(src, dst, length=0):
+        if len(copied) == 5:
+            raise KeyboardInterrupt  # as when the user presses Ctrl-C
+        copied.append(1)
+        return real_copy(src, dst, length)
+
+    monkeypatch.setattr(shutil, "copyfileobj", dies_midway)
+    with pytest.raises(KeyboardInterrupt):
+        sources.fetch(kaggle_cfg(), out, cache_dir=tmp_path / "dl")
+    assert not out.exists() and not (tmp_path / "data" / "raw.partial").exists()
+    monkeypatch.setattr(shutil, "copyfileobj", real_copy)
+    sources.fetch(kaggle_cfg(), out, cache_dir=tmp_path / "dl")
+    assert len([p for p in out.rglob("*.jpg")]) == 2 * (3 + 2 + 2)
+
+
+def test_too_little_disk_space_is_a_clear_error(fake_kaggle, tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**12, 10**12 - 10**6, 10**6))
+    with pytest.raises(KaggleError, match=r"not enough disk space .* 10.0 GB needed, 0.0 GB free"):
+        sources.fetch(kaggle_cfg(), tmp_path / "raw", cache_dir=tmp_path / "dl")
+    assert fake_kaggle.calls == []  # checked before downloading anything
 
 
 def test_forbidden_dataset_says_to_accept_the_rules(fake_kaggle, tmp_path):
