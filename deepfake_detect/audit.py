@@ -3,7 +3,6 @@ EXIF) tell real from fake? If they can, a model may learn the format instead of 
 
 from __future__ import annotations
 
-import io
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -43,11 +42,11 @@ def jpeg_quality(table: list[int] | tuple[int, ...]) -> int:
     return int(min(100, max(1, round(quality))))
 
 
-def file_facts(data: bytes) -> FileFacts:
-    with Image.open(io.BytesIO(data)) as img:
-        quality = jpeg_quality(img.quantization[0]) if img.format == "JPEG" and getattr(img, "quantization", None) else 0
-        return FileFacts(len(data), img.format or "?", quality, img.width, img.height, img.mode,
-                         bool(img.info.get("exif")) or len(img.getexif()) > 0)
+def file_facts(img: Image.Image, file_bytes: int) -> FileFacts:
+    """The facts of an opened image file of file_bytes bytes."""
+    quality = jpeg_quality(img.quantization[0]) if img.format == "JPEG" and getattr(img, "quantization", None) else 0
+    return FileFacts(file_bytes, img.format or "?", quality, img.width, img.height, img.mode,
+                     bool(img.info.get("exif")) or len(img.getexif()) > 0)
 
 
 def features(facts: list[FileFacts]) -> np.ndarray:
@@ -58,19 +57,25 @@ def features(facts: list[FileFacts]) -> np.ndarray:
     return np.array(rows, dtype=np.float64)
 
 
-def shortcut_auc(facts: list[FileFacts], labels: np.ndarray, seed: int, folds: int = 5) -> float:
+def shortcut_auc(facts: list[FileFacts], labels: np.ndarray, seed: int, folds: int = 5,
+                 max_rows: int = 20_000) -> float:
     """Cross-validated ROC-AUC of a gradient-boosted classifier on file properties alone:
-    0.5 means they carry no label information; near 1.0, a model can cheat with them."""
+    0.5 means they carry no label information; near 1.0, a model can cheat with them.
+    At most max_rows files (a seeded sample) are used: enough for an AUC to +-0.01, and the
+    audit stays a few seconds at 140k images."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+    if len(facts) > max_rows:
+        keep = np.sort(np.random.default_rng(seed).choice(len(facts), max_rows, replace=False))
+        facts, labels = [facts[i] for i in keep], labels[keep]
     counts = np.bincount(labels, minlength=2)
     folds = min(folds, int(counts.min()))
     if folds < 2:
         return float("nan")
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    clf = HistGradientBoostingClassifier(max_iter=100, random_state=seed)
+    clf = HistGradientBoostingClassifier(max_iter=50, random_state=seed)
     p = cross_val_predict(clf, features(facts), labels, cv=cv, method="predict_proba")[:, 1]
     return float(roc_auc_score(labels, p))
 

@@ -23,33 +23,53 @@ def decode_rgb(data: bytes, size: int) -> np.ndarray:
 
     A non-square image is centre-cropped to a square first, so faces keep their proportions.
     """
+    return to_rgb(open_image(data), size)
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Open and fully decode image bytes, or raise ImageDecodeError saying what is wrong."""
     if not data:
         raise ImageDecodeError("the file is empty")
     try:
         with warnings.catch_warnings():
             # Pillow warns before it raises on decompression bombs; the error is what we report.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
-                img.load()
-                img = ImageOps.exif_transpose(img)
-                rgb = _to_rgb(img)
+            img = Image.open(io.BytesIO(data))
+            img.load()
+            return img
     except UnidentifiedImageError:
         raise ImageDecodeError("not an image file Pillow can read (expected JPEG, PNG, WebP, ...)") from None
     except Image.DecompressionBombError as err:
         raise ImageDecodeError(f"image too large to decode safely: {err}") from None
     except (OSError, SyntaxError, ValueError) as err:
         raise ImageDecodeError(f"truncated or corrupt image: {err}") from None
+
+
+def to_rgb(img: Image.Image, size: int) -> np.ndarray:
+    """An opened image as (size, size, 3) uint8 RGB: upright, alpha on white, square."""
+    return np.asarray(rgb_image(img, size), dtype=np.uint8)
+
+
+def rgb_image(img: Image.Image, size: int) -> Image.Image:
+    """to_rgb, as a Pillow image."""
+    try:
+        img = ImageOps.exif_transpose(img) if _orientation(img) != 1 else img
+        rgb = img if img.mode == "RGB" else _to_rgb(img)
+    except (OSError, SyntaxError, ValueError) as err:
+        raise ImageDecodeError(f"corrupt image data: {err}") from None
     if rgb.size != (size, size):
         rgb = _square(rgb).resize((size, size), Image.Resampling.LANCZOS)
-    return np.asarray(rgb, dtype=np.uint8)
+    return rgb
 
 
-def needs_conversion(data: bytes, size: int) -> bool:
-    """True when decode_rgb would change the file's pixels (mode, size or orientation), so a
+def needs_conversion(img: Image.Image, size: int) -> bool:
+    """True when to_rgb changes the file's pixels (format, mode, size or orientation), so a
     stored copy must hold the converted pixels rather than the original bytes."""
-    with Image.open(io.BytesIO(data)) as img:
-        oriented = img.getexif().get(0x0112, 1) != 1
-        return img.format not in ("JPEG", "PNG") or img.mode != "RGB" or img.size != (size, size) or oriented
+    return img.format not in ("JPEG", "PNG") or img.mode != "RGB" or img.size != (size, size) or _orientation(img) != 1
+
+
+def _orientation(img: Image.Image) -> int:
+    return img.getexif().get(0x0112, 1)
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

@@ -14,8 +14,8 @@ MANIFEST_COLUMNS = ("path", "label", "split", "sha256")
 
 @dataclass(frozen=True)
 class Entry:
-    """One image kept in the dataset. sha256 is of the decoded pixels at the dataset size, so the
-    same picture saved twice (or in two formats) is one image."""
+    """One image kept in the dataset: the file training reads (the original, or prepare's
+    converted copy) and the SHA-256 of that file's bytes."""
 
     path: str
     label: str

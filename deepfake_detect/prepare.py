@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib
 import io
 import os
+import threading
 from collections import Counter
 from dataclasses import dataclass
-from multiprocessing import Pool
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +24,7 @@ from tqdm import tqdm
 
 from deepfake_detect.audit import FileFacts, file_facts
 from deepfake_detect.classes import LABELS, SPLITS
-from deepfake_detect.images import ImageDecodeError, decode_rgb, needs_conversion
+from deepfake_detect.images import ImageDecodeError, needs_conversion, open_image, rgb_image
 from deepfake_detect.manifest import Entry, file_sha256, write_manifest
 from deepfake_detect.near_duplicates import dhash
 
@@ -73,27 +75,35 @@ def _examine(job: tuple[str, str, int, str, int]) -> dict:
     path, rel, size, converted_dir, reencode_quality = job
     data = Path(path).read_bytes()
     try:
-        pixels = decode_rgb(data, size)
-        facts = file_facts(data)
+        img = open_image(data)
+        facts = file_facts(img, len(data))
+        convert = reencode_quality or needs_conversion(img, size)
+        rgb = rgb_image(img, size)
     except ImageDecodeError as err:
         return {"rel": rel, "error": "empty" if not data else "unreadable", "detail": str(err)}
     stored, stored_facts = path, facts
-    if reencode_quality or needs_conversion(data, size):
+    if convert:
         buf = io.BytesIO()
         if reencode_quality:
-            Image.fromarray(pixels).save(buf, "JPEG", quality=reencode_quality)
-            pixels = np.asarray(Image.open(buf).convert("RGB"))
+            rgb.save(buf, "JPEG", quality=reencode_quality)
         else:
-            Image.fromarray(pixels).save(buf, "PNG", compress_level=1)
-        stored = _store(converted_dir, pixels, buf.getvalue(), "jpg" if reencode_quality else "png")
-        stored_facts = file_facts(buf.getvalue())
-    return {"rel": rel, "stored": stored, "sha256": hashlib.sha256(pixels.tobytes()).hexdigest(),
-            "facts": facts, "stored_facts": stored_facts, "dhash": dhash(pixels)}
+            rgb.save(buf, "PNG", compress_level=1)
+        encoded = buf.getvalue()
+        stored_img = open_image(encoded)
+        rgb = stored_img.convert("RGB")  # what training will decode, for the perceptual hash
+        stored_facts = file_facts(stored_img, len(encoded))
+    # The hash of the bytes training reads: cheap (a tenth of hashing the pixels), and exact
+    # duplicates in other formats still meet as near-duplicates at distance 0.
+    digest = hashlib.sha256(encoded if convert else data).hexdigest()
+    if convert:
+        stored = _store(converted_dir, digest, encoded, "jpg" if reencode_quality else "png")
+    return {"rel": rel, "stored": stored, "sha256": digest, "facts": facts, "stored_facts": stored_facts,
+            "dhash": dhash(rgb)}
 
 
-def _store(directory: str, pixels: np.ndarray, encoded: bytes, suffix: str) -> str:
-    """Write atomically under the pixels' hash, so a killed run never leaves half a file."""
-    target = os.path.join(directory, f"{hashlib.sha256(pixels.tobytes()).hexdigest()}.{suffix}")
+def _store(directory: str, digest: str, encoded: bytes, suffix: str) -> str:
+    """Write atomically under the content's hash, so a killed run never leaves half a file."""
+    target = os.path.join(directory, f"{digest}.{suffix}")
     if not os.path.exists(target):
         tmp = f"{target}.{os.getpid()}.tmp"
         with open(tmp, "wb") as f:
@@ -124,7 +134,9 @@ def scan(
             continue
         labels[rel.as_posix()] = (label, split)
         jobs.append((str(path), rel.as_posix(), image_size, str(converted_dir), reencode_quality))
-    with Pool(workers or os.cpu_count() or 1) as pool:
+    # forkserver: workers start from a clean process, so threads in this one (see
+    # prepare_dataset) cannot leave them holding a lock.
+    with get_context("forkserver").Pool(workers or os.cpu_count() or 1) as pool:
         results = pool.imap(_examine, jobs, chunksize=32)
         for result in tqdm(results, total=len(jobs), desc="decoding images", unit="img"):
             rel = result["rel"]
@@ -138,7 +150,7 @@ def scan(
 
 
 def drop_duplicates(scanned: list[Scanned]) -> tuple[list[Scanned], list[Dropped]]:
-    """Keep the first of each group of identical images (in path order); a group whose copies
+    """Keep the first of each group of identical files (in path order); a group whose copies
     carry different labels is dropped entirely, since we cannot tell which label is right."""
     groups: dict[str, list[Scanned]] = {}
     for item in sorted(scanned, key=lambda x: x.entry.path):
@@ -146,11 +158,11 @@ def drop_duplicates(scanned: list[Scanned]) -> tuple[list[Scanned], list[Dropped
     kept, dropped = [], []
     for group in groups.values():
         if len({x.entry.label for x in group}) > 1:
-            dropped += [Dropped(x.entry.path, "conflicting_labels", f"same pixels labelled {x.entry.label} elsewhere")
+            dropped += [Dropped(x.entry.path, "conflicting_labels", f"identical file labelled {x.entry.label} elsewhere")
                         for x in group]
             continue
         kept.append(group[0])
-        dropped += [Dropped(x.entry.path, "duplicate", f"same pixels as {group[0].entry.path}") for x in group[1:]]
+        dropped += [Dropped(x.entry.path, "duplicate", f"identical to {group[0].entry.path}") for x in group[1:]]
     return kept, dropped
 
 
@@ -251,6 +263,10 @@ def prepare_dataset(raw: Path, out: Path, cfg: dict, seed: int, workers: int) ->
     from deepfake_detect import audit, near_duplicates
 
     near_cfg = cfg["near_duplicates"]
+    # Importing scikit-learn takes seconds and the audit needs it only at the end: import it
+    # while the workers decode.
+    warm = threading.Thread(target=importlib.import_module, args=("sklearn.ensemble",), daemon=True)
+    warm.start()
     scanned, dropped = scan(raw, cfg["image_size"], out / "converted", workers, cfg["reencode_quality"])
     scanned, duplicates = drop_duplicates(scanned)
     dropped += duplicates
@@ -265,7 +281,9 @@ def prepare_dataset(raw: Path, out: Path, cfg: dict, seed: int, workers: int) ->
     facts = {path: x.facts for path, x in by_path.items()}
     labels = np.array([e.label == "fake" for e in entries], dtype=int)
     auc = audit.shortcut_auc([facts[e.path] for e in entries], labels, seed)
-    stored_auc = audit.shortcut_auc([by_path[e.path].stored_facts for e in entries], labels, seed)
+    stored = [by_path[e.path].stored_facts for e in entries]
+    same = all(x is y for x, y in zip(stored, (facts[e.path] for e in entries)))
+    stored_auc = auc if same else audit.shortcut_auc(stored, labels, seed)
     audit_report = {
         "shortcut_auc": round(auc, 4),  # of the source files: is the shortcut in the data?
         "stored_shortcut_auc": round(stored_auc, 4),  # of the files training reads

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from conftest import jpeg_bytes, random_pixels
-from deepfake_detect.images import ImageDecodeError, center_crop, decode_rgb, needs_conversion
+from deepfake_detect.images import ImageDecodeError, center_crop, decode_rgb, needs_conversion, open_image
 
 
 def encode(img: Image.Image, fmt: str, **kw) -> bytes:
@@ -19,7 +19,7 @@ def test_rgb_jpeg_at_size_decodes_unchanged():
     pixels = decode_rgb(data, 64)
     assert pixels.shape == (64, 64, 3) and pixels.dtype == np.uint8
     assert np.array_equal(pixels, np.asarray(Image.open(io.BytesIO(data))))
-    assert not needs_conversion(data, 64)
+    assert not needs_conversion(open_image(data), 64)
 
 
 @pytest.mark.parametrize("mode", ["L", "CMYK", "RGBA", "P", "I;16"])
@@ -29,7 +29,7 @@ def test_other_modes_become_rgb(mode):
     data = encode(img, "TIFF" if mode == "CMYK" else "PNG")
     pixels = decode_rgb(data, 64)
     assert pixels.shape == (64, 64, 3)
-    assert needs_conversion(data, 64)
+    assert needs_conversion(open_image(data), 64)
     if mode == "I;16":  # 16-bit is scaled down, not clipped to white
         assert 40 < pixels.mean() < 215
 
@@ -48,7 +48,7 @@ def test_exif_orientation_is_applied():
     data = encode(Image.fromarray(pixels), "JPEG", quality=95, exif=exif)
     upright = np.asarray(Image.fromarray(pixels).rotate(-90, expand=True).resize((64, 64)))
     out = decode_rgb(data, 64)
-    assert needs_conversion(data, 64)
+    assert needs_conversion(open_image(data), 64)
     assert np.abs(out.astype(int) - upright.astype(int)).mean() < 20
     assert out[:10].mean() > 200 and out[-10:].mean() < 50  # white ends on top after rotation
 

@@ -172,8 +172,9 @@ def plant_leakage(raw: Path) -> dict[str, str]:
         write(raw / rel, data)
     for rel in planted:
         original = smooth(103) if "fake" in rel else smooth(5)
-        distance = near_duplicates.hamming(near_duplicates.dhash(original),
-                                           near_duplicates.dhash(decode_rgb((raw / rel).read_bytes(), 64)))
+        planted_pixels = decode_rgb((raw / rel).read_bytes(), 64)
+        distance = near_duplicates.hamming(near_duplicates.dhash(Image.fromarray(original)),
+                                           near_duplicates.dhash(Image.fromarray(planted_pixels)))
         assert distance <= 10, (rel, distance)  # the plant is a near-duplicate by our definition
     return planted
 
