@@ -1,7 +1,7 @@
 """Turn a raw image tree into a clean, split, hashed manifest.
 
-Every file is decoded once, in parallel worker processes, streaming: nothing holds the dataset in
-memory. Labels and splits come from folder names (`real`/`fake`, `train`/`valid`/`validation`/`test`,
+Every file is decoded once (a converted copy once more), in parallel worker processes,
+streaming: nothing holds the dataset in memory. Labels and splits come from folder names (`real`/`fake`, `train`/`valid`/`validation`/`test`,
 any case, at any depth), which covers the Kaggle archive's layout and most public face datasets.
 """
 
@@ -19,7 +19,6 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 from deepfake_detect.audit import FileFacts, file_facts
@@ -51,6 +50,31 @@ def classify_path(rel: Path) -> tuple[str | None, str | None]:
     return label, split
 
 
+def listed_labels(root: Path) -> dict[str, tuple[str, str]]:
+    """Labels and splits from CSVs at the source root in the Kaggle archive's format (columns
+    `path` and `label_str`; the file name is the split), keyed by the listed relative path."""
+    listed = {}
+    for csv_path in sorted(root.glob("*.csv")):
+        split = SPLIT_ALIASES.get(csv_path.stem.lower())
+        with open(csv_path, newline="") as f:
+            reader = csv.DictReader(f)
+            if split is None or not {"path", "label_str"} <= set(reader.fieldnames or ()):
+                continue
+            for row in reader:
+                listed[row["path"].strip("/")] = (row["label_str"].lower(), split)
+    return listed
+
+
+def _listing(rel: Path, listed: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+    """The CSV row for a file: CSV paths are relative to a folder inside the archive."""
+    parts = rel.parts
+    for k in range(len(parts)):
+        row = listed.get("/".join(parts[k:]))
+        if row:
+            return row
+    return None
+
+
 def find_images(root: Path) -> list[Path]:
     """Every file under root in a stable order (sorted), images or not: non-images are dropped
     with a reason rather than ignored silently."""
@@ -69,9 +93,11 @@ class Scanned:
 
 
 def _examine(job: tuple[str, str, int, str, int]) -> dict:
-    """Worker: decode one file; return what it is, or why it is unusable. Pixels that differ from
-    the file's own (converted, or re-encoded on request) are written under converted_dir, named
-    by their hash: losslessly as PNG, or as JPEG at reencode_quality."""
+    """Worker: decode one file; return what it is, or why it is unusable. When training cannot
+    read the file as it is (other format, mode, size or orientation), or re-encoding is asked
+    for, the converted image is written under converted_dir: losslessly as PNG, or as JPEG at
+    reencode_quality. sha256 is of the bytes training reads: a tenth of the cost of hashing the
+    pixels, and identical pictures in two formats still meet as near-duplicates at distance 0."""
     path, rel, size, converted_dir, reencode_quality = job
     data = Path(path).read_bytes()
     try:
@@ -81,7 +107,7 @@ def _examine(job: tuple[str, str, int, str, int]) -> dict:
         rgb = rgb_image(img, size)
     except ImageDecodeError as err:
         return {"rel": rel, "error": "empty" if not data else "unreadable", "detail": str(err)}
-    stored, stored_facts = path, facts
+    stored, stored_facts, digest = path, facts, hashlib.sha256(data).hexdigest()
     if convert:
         buf = io.BytesIO()
         if reencode_quality:
@@ -90,12 +116,9 @@ def _examine(job: tuple[str, str, int, str, int]) -> dict:
             rgb.save(buf, "PNG", compress_level=1)
         encoded = buf.getvalue()
         stored_img = open_image(encoded)
-        rgb = stored_img.convert("RGB")  # what training will decode, for the perceptual hash
+        rgb = stored_img.convert("RGB")  # what training will decode
         stored_facts = file_facts(stored_img, len(encoded))
-    # The hash of the bytes training reads: cheap (a tenth of hashing the pixels), and exact
-    # duplicates in other formats still meet as near-duplicates at distance 0.
-    digest = hashlib.sha256(encoded if convert else data).hexdigest()
-    if convert:
+        digest = hashlib.sha256(encoded).hexdigest()
         stored = _store(converted_dir, digest, encoded, "jpg" if reencode_quality else "png")
     return {"rel": rel, "stored": stored, "sha256": digest, "facts": facts, "stored_facts": stored_facts,
             "dhash": dhash(rgb)}
@@ -122,6 +145,7 @@ def scan(
     dropped: list[Dropped] = []
     jobs = []
     labels = {}
+    listed = listed_labels(root)
     for path in find_images(root):
         rel = path.relative_to(root)
         label, split = classify_path(rel)
@@ -131,6 +155,11 @@ def scan(
             continue
         if label is None:
             dropped.append(Dropped(rel.as_posix(), "no_label", "no 'real' or 'fake' folder in its path"))
+            continue
+        row = _listing(rel, listed) if listed else None
+        if row and row != (label, split or row[1]):
+            dropped.append(Dropped(rel.as_posix(), "csv_disagrees",
+                                   f"folders say {label}/{split or '-'}, the CSV says {row[0]}/{row[1]}"))
             continue
         labels[rel.as_posix()] = (label, split)
         jobs.append((str(path), rel.as_posix(), image_size, str(converted_dir), reencode_quality))

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import jpeg_bytes
 from deepfake_detect import prepare, synthetic
 from deepfake_detect.datasets import iter_images, labels_of, tf_dataset
 from deepfake_detect.images import center_crop, decode_rgb

@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import requests
 import urllib3
 import yaml
 from requests.adapters import HTTPAdapter

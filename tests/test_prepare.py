@@ -1,6 +1,5 @@
 import csv
 import io
-import json
 from pathlib import Path
 
 import numpy as np
@@ -237,3 +236,19 @@ def test_generated_dataset_has_no_format_shortcut(tmp_path):
     report, _ = run(tmp_path / "raw", tmp_path / "out", image_size=128)
     assert report["audit"]["shortcut_auc"] < 0.7, report["audit"]
     assert report["near_duplicates"]["groups_within_split"] == 0  # distinct faces are not near-duplicates
+
+
+def test_kaggle_csvs_are_honoured(tmp_path):
+    raw = tmp_path / "raw"
+    synthetic.generate(synthetic.SyntheticSpec(64, {"train": 3, "valid": 2, "test": 2}, 0.5, 90, 4), raw, workers=1)
+    csv_path = raw / "test.csv"
+    rows = list(csv.DictReader(open(csv_path)))
+    rows[0]["label_str"] = "fake" if rows[0]["label_str"] == "real" else "real"  # the CSV contradicts the folder
+    with open(csv_path, "w", newline="") as f:
+        writer = csv.DictWriter(f, rows[0].keys())
+        writer.writeheader()
+        writer.writerows(rows)
+    report, entries = run(raw, tmp_path / "out")
+    assert report["dropped"] == {"csv_disagrees": 1}
+    assert len(entries) == 2 * (3 + 2 + 2) - 1
+    assert Path(rows[0]["path"]).name not in {Path(e.path).name for e in entries if e.split == "test"}

@@ -1,6 +1,5 @@
 """Training both model families on tiny generated data: reproducible, and identical after reload."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
