@@ -76,6 +76,8 @@ def load(directory: Path) -> Detector:
         return Detector(meta, joblib.load(directory / SKLEARN_FILE))
     import keras
 
+    import deepfake_detect.models  # noqa: F401  (registers the custom layers the file may name)
+
     return Detector(meta, keras.models.load_model(directory / KERAS_FILE, safe_mode=True))
 
 

@@ -55,8 +55,8 @@ def rgb_image(img: Image.Image, size: int) -> Image.Image:
     try:
         img = ImageOps.exif_transpose(img) if _orientation(img) != 1 else img
         rgb = img if img.mode == "RGB" else _to_rgb(img)
-    except (OSError, SyntaxError, ValueError) as err:
-        raise ImageDecodeError(f"corrupt image data: {err}") from None
+    except Exception as err:  # a corrupt EXIF block raises struct.error, TypeError, ...
+        raise ImageDecodeError(f"corrupt image data or metadata: {err}") from None
     if rgb.size != (size, size):
         rgb = _square(rgb).resize((size, size), Image.Resampling.LANCZOS)
     return rgb
@@ -69,7 +69,10 @@ def needs_conversion(img: Image.Image, size: int) -> bool:
 
 
 def _orientation(img: Image.Image) -> int:
-    return img.getexif().get(0x0112, 1)
+    try:
+        return img.getexif().get(0x0112, 1)
+    except Exception:  # unreadable EXIF: treat as upright rather than reject the pixels
+        return 1
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

@@ -91,11 +91,17 @@ def fetch_archive(dataset: str, cache_dir: Path, min_free_gb: float) -> Path:
     """The dataset's zip in cache_dir, downloaded once. Its size and SHA-256 are recorded after
     the first complete download and checked on later runs, which then need no network; an
     archive that is incomplete or altered is downloaded again."""
+    if dataset.count("/") != 1:
+        raise KaggleError(f"data.kaggle_dataset must look like owner/name, not {dataset!r}")
     archive = cache_dir / f"{dataset.split('/')[1]}.zip"
     record = archive.with_name(archive.name + ".verified.json")
     if archive.exists() and record.exists():
-        expected = json.loads(record.read_text())
-        if archive.stat().st_size == expected["size"] and file_sha256(archive) == expected["sha256"]:
+        try:
+            expected = json.loads(record.read_text())
+        except ValueError:
+            expected = {}
+        if (expected.get("dataset") == dataset and archive.stat().st_size == expected.get("size")
+                and file_sha256(archive) == expected.get("sha256")):
             print(f"download: using {archive} (verified: {expected['size']} bytes, sha256 {expected['sha256'][:12]}...)")
             return archive
         print(f"download: {archive} does not match its record; downloading it again", file=sys.stderr)

@@ -25,7 +25,7 @@ class Entry:
 
 def write_manifest(entries: list[Entry], path: Path) -> None:
     rows = sorted(entries, key=lambda e: (SPLITS.index(e.split), e.label, e.path))
-    with open(path, "w", newline="") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(MANIFEST_COLUMNS)
         for e in rows:
@@ -33,7 +33,7 @@ def write_manifest(entries: list[Entry], path: Path) -> None:
 
 
 def read_manifest(path: Path) -> list[Entry]:
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8", errors="surrogateescape") as f:
         return [Entry(r["path"], r["label"], r["split"], r["sha256"]) for r in csv.DictReader(f)]
 
 

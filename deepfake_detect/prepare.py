@@ -56,7 +56,7 @@ def listed_labels(root: Path) -> dict[str, tuple[str, str]]:
     listed = {}
     for csv_path in sorted(root.glob("*.csv")):
         split = SPLIT_ALIASES.get(csv_path.stem.lower())
-        with open(csv_path, newline="") as f:
+        with open(csv_path, newline="", encoding="utf-8", errors="replace") as f:
             reader = csv.DictReader(f)
             if split is None or not {"path", "label_str"} <= set(reader.fieldnames or ()):
                 continue
@@ -107,6 +107,8 @@ def _examine(job: tuple[str, str, int, str, int]) -> dict:
         rgb = rgb_image(img, size)
     except ImageDecodeError as err:
         return {"rel": rel, "error": "empty" if not data else "unreadable", "detail": str(err)}
+    except Exception as err:  # whatever else a hostile file triggers in a decoder: drop it, counted
+        return {"rel": rel, "error": "unreadable", "detail": f"{type(err).__name__}: {err}"}
     stored, stored_facts, digest = path, facts, hashlib.sha256(data).hexdigest()
     if convert:
         buf = io.BytesIO()
@@ -179,10 +181,11 @@ def scan(
 
 
 def drop_duplicates(scanned: list[Scanned]) -> tuple[list[Scanned], list[Dropped]]:
-    """Keep the first of each group of identical files (in path order); a group whose copies
+    """Keep one of each group of identical files; a group whose copies
     carry different labels is dropped entirely, since we cannot tell which label is right."""
     groups: dict[str, list[Scanned]] = {}
-    for item in sorted(scanned, key=lambda x: x.entry.path):
+    # The copy kept is the one in the earliest split (train first), then the first by path.
+    for item in sorted(scanned, key=lambda x: (SPLITS.index(x.entry.split) if x.entry.split else 0, x.entry.path)):
         groups.setdefault(item.entry.sha256, []).append(item)
     kept, dropped = [], []
     for group in groups.values():
@@ -202,7 +205,7 @@ def assign_splits(
     which each group in `together` (indices of near-duplicates) lands in one split, so that no
     near-duplicate leaks from train into valid or test.
 
-    Units are ordered by pixel hash before shuffling, so the same images and seed give the same
+    Units are ordered by content hash before shuffling, so the same images and seed give the same
     split whatever the file names or the order the workers finished in."""
     have_split = {bool(e.split) for e in entries}
     if have_split == {True}:
@@ -269,7 +272,7 @@ def resolve_leakage(
 
 
 def write_drops(dropped: list[Dropped], path: Path) -> None:
-    with open(path, "w", newline="") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["path", "reason", "detail"])
         for d in sorted(dropped, key=lambda d: (d.reason, d.path)):
@@ -305,6 +308,12 @@ def prepare_dataset(raw: Path, out: Path, cfg: dict, seed: int, workers: int) ->
     entries = assign_splits([x.entry for x in scanned], cfg["split"], seed, together=near)
     entries, leaked, rows, near_report = resolve_leakage(entries, near, near_cfg["leakage"])
     dropped += leaked
+    missing = [f"{s}/{lbl}" for s in SPLITS for lbl in LABELS if not any(e.split == s and e.label == lbl for e in entries)]
+    if missing:
+        raise ValueError(
+            f"after cleaning, these splits have no images of a class: {', '.join(missing)}. Every split needs both "
+            "classes to train, choose thresholds and evaluate: add images, or change prepare.split"
+        )
 
     by_path = {x.entry.path: x for x in scanned}
     facts = {path: x.facts for path, x in by_path.items()}
@@ -325,7 +334,7 @@ def prepare_dataset(raw: Path, out: Path, cfg: dict, seed: int, workers: int) ->
     }
     write_manifest(entries, out / "manifest.csv")
     write_drops(dropped, out / "dropped.csv")
-    with open(out / "near_duplicates.csv", "w", newline="") as f:
+    with open(out / "near_duplicates.csv", "w", newline="", encoding="utf-8", errors="surrogateescape") as f:
         writer = csv.DictWriter(f, ["group", "path", "label", "split", "across_splits", "action"], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)

@@ -31,7 +31,7 @@ def fetch(cfg: dict, out_dir: Path, cache_dir: Path) -> None:
             archive = kaggle_source.fetch_archive(cfg["kaggle_dataset"], cache_dir, cfg["kaggle_min_free_gb"])
             kaggle_source.safe_extract(archive, partial)
         else:
-            link_tree(Path(cfg["folder"]), partial)
+            copy_tree(Path(cfg["folder"]), partial)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -39,24 +39,31 @@ def fetch(cfg: dict, out_dir: Path, cache_dir: Path) -> None:
     os.replace(partial, out_dir)
 
 
-def link_tree(src: Path, dest: Path) -> int:
-    """Mirror src into dest with hard links (copies across file systems); returns the file count."""
-    if not src.is_dir():
+def copy_tree(src: Path, dest: Path) -> int:
+    """Copy src into dest, following linked folders (once each); returns the file count.
+
+    A copy, not hard links: DVC may make its outputs read-only or link them to its cache, which
+    must never reach the user's own files."""
+    if not str(src).strip() or not src.is_dir():
         raise FileNotFoundError(
             f"data.folder {str(src)!r} is not a folder; point it at a folder holding real/ and fake/"
         )
-    names = {p.name.lower() for p in src.rglob("*") if p.is_dir()}
+    data_dir = dest.parent.resolve()
+    if src.resolve() == data_dir or data_dir in src.resolve().parents or src.resolve() in data_dir.parents:
+        raise FileNotFoundError(f"data.folder {str(src)!r} overlaps the pipeline's own {data_dir}; use a folder outside it")
+    files, seen = [], set()
+    for folder, dirs, names in os.walk(src, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:  # a link loop
+            dirs[:] = []
+            continue
+        seen.add(real)
+        files += [Path(folder) / n for n in names]
+    names = {part.lower() for f in files for part in f.relative_to(src).parts[:-1]}
     if not {"real", "fake"} <= names:
         raise FileNotFoundError(f"{src} has no 'real' and 'fake' subfolders (any case, at any depth)")
-    count = 0
-    for path in sorted(src.rglob("*")):
-        if not path.is_file():
-            continue
+    for path in sorted(files):
         target = dest / path.relative_to(src)
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, target)
-        except OSError:
-            shutil.copy2(path, target)
-        count += 1
-    return count
+        shutil.copy2(path, target)
+    return len(files)

@@ -7,15 +7,30 @@ import subprocess
 from pathlib import Path
 
 
+def repo_root(cwd: Path) -> Path:
+    """The repository the user works in. `dvc exp run --queue` runs each experiment in a copy
+    under <repo>/.dvc/tmp/exps/, which DVC deletes afterwards: its runs belong to <repo>."""
+    cwd = cwd.resolve()
+    parts = cwd.parts
+    for i in range(len(parts) - 2):
+        if parts[i : i + 3] == (".dvc", "tmp", "exps"):
+            return Path(*parts[:i])
+    return cwd
+
+
 def tracking_uri(configured: str, root: Path) -> str:
     """MLFLOW_TRACKING_URI wins, then params, then the store `mlflow ui` opens at the repo root."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or configured or f"sqlite:///{(root / 'mlflow.db').resolve()}"
+    return os.environ.get("MLFLOW_TRACKING_URI") or configured or f"sqlite:///{repo_root(root) / 'mlflow.db'}"
 
 
 def setup(cfg: dict, root: Path) -> None:
     import mlflow
+    from mlflow import MlflowClient
 
     mlflow.set_tracking_uri(tracking_uri(cfg["tracking_uri"], root))
+    if MlflowClient().get_experiment_by_name(cfg["experiment"]) is None:
+        # An absolute artifact root, so runs from DVC's temporary copies keep their artifacts.
+        MlflowClient().create_experiment(cfg["experiment"], artifact_location=(repo_root(root) / "mlruns").as_uri())
     mlflow.set_experiment(cfg["experiment"])
 
 

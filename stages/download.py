@@ -12,7 +12,7 @@ def main() -> int:
     params = load_params()
     try:
         fetch(params["data"], Path("data/raw"), cache_dir=Path("data/downloads"))
-    except (KaggleError, FileNotFoundError, ValueError) as err:
+    except (KaggleError, OSError, ValueError) as err:
         print(f"download: {err}", file=sys.stderr)
         return 1
     return 0

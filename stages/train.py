@@ -15,9 +15,10 @@ from deepfake_detect.classes import SPLITS
 from deepfake_detect.config import load_params
 from deepfake_detect.datasets import labels_of
 from deepfake_detect.metrics import balanced_threshold, binary_metrics
+from deepfake_detect.models import KERAS_MODELS, WeightsUnavailable
 
 MODELS = Path("data/models")
-TRAINERS = ("cnn", "spectrum")
+TRAINERS = (*KERAS_MODELS, "spectrum")
 
 
 def main() -> int:
@@ -27,25 +28,37 @@ def main() -> int:
     if unknown:
         print(f"train: unknown model(s) {unknown}; train.models takes {', '.join(TRAINERS)}", file=sys.stderr)
         return 1
+    image_size = params["prepare"]["image_size"]
+    too_big = [m for m in cfg["models"] if cfg[m]["crop"] > image_size]
+    if too_big:
+        print(f"train: crop larger than prepare.image_size ({image_size}) for {too_big}; lower train.<model>.crop",
+              file=sys.stderr)
+        return 1
     manifest_path = Path("data/prepared/manifest.csv")
     entries = manifest.read_manifest(manifest_path)
     split = {s: [e for e in entries if e.split == s] for s in SPLITS}
-    image_size = params["prepare"]["image_size"]
     tracking.setup(params["mlflow"], Path.cwd())
     tags = {"git_commit": tracking.git_commit(Path.cwd()), "data_hash": manifest.file_sha256(manifest_path),
             "data_source": params["data"]["source"]}
     shutil.rmtree(MODELS, ignore_errors=True)
     training.seed_everything(cfg["seed"], cfg["deterministic"])
+    strategy = training.accelerators(cfg)
     validation = {}
     for name in cfg["models"]:
         with mlflow.start_run(run_name=name, tags={**tags, "model": name}) as run:
-            mlflow.log_params(tracking.flatten({"model": name, "seed": cfg["seed"], "image_size": image_size,
-                                                **cfg[name], "data": params["data"]}))
+            common = {k: v for k, v in cfg.items() if k not in TRAINERS and k != "models"}
+            mlflow.log_params(tracking.flatten({"model": name, **common, **cfg[name], "prepare": params["prepare"],
+                                                "replicas": strategy.num_replicas_in_sync}))
             if name == "spectrum":
                 detector = training.train_spectrum(cfg[name], split["train"], image_size, cfg["seed"])
             else:
-                detector = training.train_cnn(cfg[name], split["train"], split["valid"], image_size, cfg["seed"],
-                                              log_epoch=lambda epoch, logs: mlflow.log_metrics(logs, step=epoch))
+                try:
+                    detector = training.train_keras(
+                        name, cfg[name], cfg, split["train"], split["valid"], image_size, tags["data_hash"],
+                        log_epoch=lambda epoch, logs: mlflow.log_metrics(logs, step=epoch), strategy=strategy)
+                except WeightsUnavailable as err:
+                    print(f"train: {name}: {err}", file=sys.stderr)
+                    return 1
             y_valid, p_valid = labels_of(split["valid"]), det.predict_entries(detector, split["valid"])
             detector.meta.threshold = balanced_threshold(y_valid, p_valid)
             scores = binary_metrics(y_valid, p_valid, detector.meta.threshold)
