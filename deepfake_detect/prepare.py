@@ -308,13 +308,6 @@ def prepare_dataset(raw: Path, out: Path, cfg: dict, seed: int, workers: int) ->
     entries = assign_splits([x.entry for x in scanned], cfg["split"], seed, together=near)
     entries, leaked, rows, near_report = resolve_leakage(entries, near, near_cfg["leakage"])
     dropped += leaked
-    missing = [f"{s}/{lbl}" for s in SPLITS for lbl in LABELS if not any(e.split == s and e.label == lbl for e in entries)]
-    if missing:
-        raise ValueError(
-            f"after cleaning, these splits have no images of a class: {', '.join(missing)}. Every split needs both "
-            "classes to train, choose thresholds and evaluate: add images, or change prepare.split"
-        )
-
     by_path = {x.entry.path: x for x in scanned}
     facts = {path: x.facts for path, x in by_path.items()}
     labels = np.array([e.label == "fake" for e in entries], dtype=int)
@@ -339,6 +332,9 @@ def prepare_dataset(raw: Path, out: Path, cfg: dict, seed: int, workers: int) ->
         writer.writeheader()
         writer.writerows(rows)
     report = summary(entries, dropped)
+    # Every split needs both classes to train, pick thresholds and evaluate; the stage refuses
+    # to go on without them, the library just reports.
+    report["empty"] = [f"{s}/{lbl}" for s in SPLITS for lbl in LABELS if not report["splits"][s][lbl]]
     report["near_duplicates"] = {"max_distance": near_cfg["max_distance"], **near_report}
     report["audit"] = audit_report
     report["data_hash"] = file_sha256(out / "manifest.csv")

@@ -31,7 +31,10 @@ def fetch(cfg: dict, out_dir: Path, cache_dir: Path) -> None:
             archive = kaggle_source.fetch_archive(cfg["kaggle_dataset"], cache_dir, cfg["kaggle_min_free_gb"])
             kaggle_source.safe_extract(archive, partial)
         else:
-            copy_tree(Path(cfg["folder"]), partial)
+            folder = str(cfg.get("folder") or "").strip()
+            if not folder:
+                raise FileNotFoundError("data.source is folder but data.folder is empty: set it to a folder holding real/ and fake/")
+            copy_tree(Path(folder), partial)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -44,7 +47,7 @@ def copy_tree(src: Path, dest: Path) -> int:
 
     A copy, not hard links: DVC may make its outputs read-only or link them to its cache, which
     must never reach the user's own files."""
-    if not str(src).strip() or not src.is_dir():
+    if not src.is_dir():
         raise FileNotFoundError(
             f"data.folder {str(src)!r} is not a folder; point it at a folder holding real/ and fake/"
         )

@@ -21,6 +21,11 @@ def main() -> int:
         return 1
     Path("metrics").mkdir(exist_ok=True)
     Path("metrics/data.json").write_text(json.dumps(report, indent=2) + "\n")
+    if report["empty"]:
+        print(f"prepare: after cleaning, no images in {', '.join(report['empty'])}. Every split needs both classes "
+              "to train, choose thresholds and evaluate: add images, or change prepare.split. "
+              "See metrics/data.json and data/prepared/dropped.csv.", file=sys.stderr)
+        return 1
     near, audit = report["near_duplicates"], report["audit"]
     print(f"prepare: kept {report['images']} images, dropped {report['dropped_total']} {report['dropped']}; "
           f"near-duplicate groups: {near['groups_within_split']} within a split, {near['groups_across_splits']} "

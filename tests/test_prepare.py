@@ -58,6 +58,7 @@ def test_bad_files_are_dropped_and_counted(tmp_path):
     assert sorted(Path(e.path).name for e in entries) == ["ok.jpg", "ok.jpg"]
     assert report["dropped"] == {"duplicate": 1, "empty": 1, "no_label": 1, "not_an_image": 1, "unreadable": 2}
     assert report["splits"]["train"] == {"real": 1, "fake": 1}
+    assert report["empty"] == ["valid/real", "valid/fake", "test/real", "test/fake"]  # the stage refuses these
 
 
 def test_identical_pixels_with_two_labels_are_dropped(tmp_path):

@@ -10,6 +10,7 @@ from deepfake_detect.datasets import iter_images
 
 CNN = {"crop": 32, "filters": [4, 8], "dropout": 0.1, "epochs": 2, "patience": 2, "batch_size": 8,
        "learning_rate": 0.01, "cache_gb": 1.0, "verbose": 0}
+COMMON = {"seed": 7, "class_weight": "balanced", "xla": False, "augment": {"flip": 0.5, "jpeg": {"prob": 0.5}}}
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,9 @@ def test_cnn_is_reproducible_and_reloads_to_the_same_numbers(splits, tmp_path):
     runs = []
     for _ in range(2):
         training.seed_everything(7, deterministic=True)
-        runs.append(training.train_cnn(CNN, splits["train"], splits["valid"], 64, 7,
-                                       log_epoch=lambda epoch, logs: epochs.append((epoch, logs))))
+        common = {**COMMON, "work_dir": str(tmp_path / "work"), "tensorboard_dir": str(tmp_path / "tb")}
+        runs.append(training.train_keras("cnn", CNN, common, splits["train"], splits["valid"], 64, "hash",
+                                         log_epoch=lambda epoch, logs: epochs.append((epoch, logs))))
     images = next(iter_images(splits["valid"], 64, batch_size=12))
     first, second = (d.predict_proba(images) for d in runs)
     assert np.array_equal(first, second)

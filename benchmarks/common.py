@@ -1,0 +1,65 @@
+"""Shared by the benchmarks: a fast generator of distinct JPEG faces-sized images in the Kaggle
+layout, and a peak-memory sampler."""
+
+from __future__ import annotations
+
+import threading
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+import psutil
+from PIL import Image
+from tqdm import tqdm
+
+SPLIT_SHARE = {"train": 0.714, "valid": 0.143, "test": 0.143}  # the Kaggle archive's 100k/20k/20k
+
+
+def _write(job: tuple[Path, int]) -> None:
+    path, seed = job
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    img = np.asarray(Image.fromarray(coarse).resize((256, 256), Image.Resampling.BICUBIC), dtype=np.int16)
+    img = np.clip(img + rng.integers(-12, 13, img.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(img).save(path, "JPEG", quality=90)
+
+
+def generate(root: Path, n: int, workers: int) -> list[Path]:
+    jobs = []
+    for split, share in SPLIT_SHARE.items():
+        for label in ("real", "fake"):
+            folder = root / "real_vs_fake" / "real-vs-fake" / split / label
+            folder.mkdir(parents=True, exist_ok=True)
+            jobs += [(folder / f"{label}_{i:06d}.jpg", len(jobs) + i) for i in range(round(n * share / 2))]
+    with Pool(workers) as pool:
+        list(tqdm(pool.imap_unordered(_write, jobs, chunksize=64), total=len(jobs), desc="generating", unit="img"))
+    return [p for p, _ in jobs]
+
+
+class PeakMemory:
+    """Peak of the summed resident memory of this process and its children."""
+
+    def __init__(self):
+        self.peak, self._stop = 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for p in [me, *me.children(recursive=True)]:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            time.sleep(0.05)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()

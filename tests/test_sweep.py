@@ -1,0 +1,42 @@
+"""A grid sweep with `dvc exp run --queue`: each experiment is also an MLflow run, in the
+repository's own store although DVC runs it in a temporary copy."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from conftest import BIN, pipeline_env, run
+
+
+def test_queued_grid_sweep_lands_in_mlflow(pipeline_repo):
+    env = pipeline_env(pipeline_repo)
+    run(["git", "add", "-A"], pipeline_repo, env)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline"], pipeline_repo, env)
+    run([str(BIN / "dvc"), "exp", "run", "--queue", "-S", "train.cnn.learning_rate=0.004,0.008",
+         "-S", "train.models=[cnn]"], pipeline_repo, env)
+    run([str(BIN / "dvc"), "queue", "start"], pipeline_repo, env)
+    deadline = time.monotonic() + 480
+    while True:
+        status = run([str(BIN / "dvc"), "queue", "status"], pipeline_repo, env).stdout
+        if "Queued" not in status and "Running" not in status:
+            break
+        assert time.monotonic() < deadline, status
+        time.sleep(5)
+    assert status.count("Success") == 2, status
+    shown = json.loads(run([str(BIN / "dvc"), "exp", "show", "--json"], pipeline_repo, env).stdout)
+    assert "0.004" in json.dumps(shown) and "0.008" in json.dumps(shown)
+
+    code = f"""
+import json, mlflow
+mlflow.set_tracking_uri("sqlite:///{pipeline_repo / 'mlflow.db'}")
+runs = mlflow.search_runs(experiment_names=["deepfake-detection"])
+cnn = runs[runs["tags.model"] == "cnn"]
+print(json.dumps(sorted(cnn["params.learning_rate"].tolist())))
+print(json.dumps(cnn["artifact_uri"].tolist()))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONWARNINGS": "ignore"}).stdout.strip().splitlines()
+    assert json.loads(out[-2]) == ["0.002", "0.004", "0.008"]  # the baseline and both experiments
+    assert all(str(pipeline_repo / "mlruns") in uri for uri in json.loads(out[-1]))
