@@ -1,6 +1,8 @@
 """`dvc repro` of the whole pipeline on tiny params, and what it leaves in MLflow and BentoML."""
 
 import json
+
+import pytest
 import os
 import subprocess
 import sys
@@ -8,6 +10,10 @@ import sys
 
 from conftest import BIN, run, pipeline_env
 
+
+
+# Every test that reads the reproduced pipeline runs on one xdist worker, so it is built once.
+pytestmark = pytest.mark.xdist_group("pipeline")
 
 def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_repo):
     data = json.loads((pipeline_repo / "metrics/data.json").read_text())

@@ -18,6 +18,10 @@ from deepfake_detect.images import decode_rgb
 from deepfake_detect.manifest import read_manifest
 
 
+
+# Every test that reads the reproduced pipeline runs on one xdist worker, so it is built once.
+pytestmark = pytest.mark.xdist_group("pipeline")
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

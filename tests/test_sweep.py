@@ -2,6 +2,8 @@
 repository's own store although DVC runs it in a temporary copy."""
 
 import json
+
+import pytest
 import os
 import subprocess
 import sys
@@ -9,6 +11,10 @@ import time
 
 from conftest import BIN, pipeline_env, run
 
+
+
+# Every test that reads the reproduced pipeline runs on one xdist worker, so it is built once.
+pytestmark = pytest.mark.xdist_group("pipeline")
 
 def test_queued_grid_sweep_lands_in_mlflow(pipeline_repo):
     env = pipeline_env(pipeline_repo)
@@ -24,6 +30,7 @@ def test_queued_grid_sweep_lands_in_mlflow(pipeline_repo):
             break
         assert time.monotonic() < deadline, status
         time.sleep(5)
+    run([str(BIN / "dvc"), "queue", "stop"], pipeline_repo, env, check=False)
     assert status.count("Success") == 2, status
     shown = json.loads(run([str(BIN / "dvc"), "exp", "show", "--json"], pipeline_repo, env).stdout)
     assert "0.004" in json.dumps(shown) and "0.008" in json.dumps(shown)
