@@ -2,6 +2,8 @@
 
 Everything that predicts (evaluation, packaging, the service) goes through load() and
 Detector.predict_proba, which take whole decoded images at the dataset size and crop them here.
+The threshold and the calibration are chosen on validation by the evaluate stage; until then
+they are 0.5 and none.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from deepfake_detect.calibration import Calibration
 from deepfake_detect.datasets import iter_images
 from deepfake_detect.images import center_crop
 from deepfake_detect.manifest import Entry
@@ -29,7 +32,8 @@ class DetectorMeta:
     kind: str  # "keras" or "spectrum"
     image_size: int  # the dataset size images are decoded to
     crop: int  # centre crop the model sees; 0 for the whole image
-    threshold: float = 0.5
+    threshold: float = 0.5  # on the calibrated probability
+    calibration: dict[str, Any] = field(default_factory=lambda: Calibration().to_dict())
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -38,15 +42,17 @@ class Detector:
     meta: DetectorMeta
     model: Any
 
-    def predict_proba(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
-        """P(fake) for (N, size, size, 3) uint8 images."""
+    def predict_proba(self, images: np.ndarray, batch_size: int = 64, calibrated: bool = True) -> np.ndarray:
+        """P(fake) for (N, size, size, 3) uint8 images; `calibrated=False` gives the model's raw output."""
         if self.meta.kind == "spectrum":
             from deepfake_detect.spectrum import radial_profile
 
-            return self.model.predict_proba(radial_profile(center_crop(images, self.meta.crop)))[:, 1]
-        crops = center_crop(images, self.meta.crop)
-        out = [self.model(crops[i : i + batch_size], training=False) for i in range(0, len(crops), batch_size)]
-        return np.concatenate([np.asarray(o, dtype=np.float64).reshape(-1) for o in out])
+            raw = self.model.predict_proba(radial_profile(center_crop(images, self.meta.crop)))[:, 1]
+        else:
+            crops = center_crop(images, self.meta.crop)
+            out = [self.model(crops[i : i + batch_size], training=False) for i in range(0, len(crops), batch_size)]
+            raw = np.concatenate([np.asarray(o, dtype=np.float64).reshape(-1) for o in out] or [np.zeros(0)])
+        return Calibration(**self.meta.calibration).apply(raw) if calibrated else np.asarray(raw, dtype=np.float64)
 
 
 def save(detector: Detector, directory: Path) -> None:
@@ -81,7 +87,8 @@ def load(directory: Path) -> Detector:
     return Detector(meta, keras.models.load_model(directory / KERAS_FILE, safe_mode=True))
 
 
-def predict_entries(detector: Detector, entries: Sequence[Entry], batch_size: int = 64) -> np.ndarray:
+def predict_entries(detector: Detector, entries: Sequence[Entry], batch_size: int = 64,
+                    calibrated: bool = True) -> np.ndarray:
     """P(fake) for every manifest entry, decoded through the serving path."""
     batches = iter_images(entries, detector.meta.image_size, batch_size)
-    return np.concatenate([detector.predict_proba(b) for b in batches] or [np.zeros(0)])
+    return np.concatenate([detector.predict_proba(b, calibrated=calibrated) for b in batches] or [np.zeros(0)])

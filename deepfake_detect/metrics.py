@@ -5,20 +5,67 @@ from __future__ import annotations
 import numpy as np
 from sklearn import metrics as skm
 
+from deepfake_detect.calibration import expected_calibration_error
+from deepfake_detect.classes import LABELS
 
-def binary_metrics(y_true: np.ndarray, p_fake: np.ndarray, threshold: float) -> dict[str, float]:
+
+def binary_metrics(y_true: np.ndarray, p_fake: np.ndarray, threshold: float, bins: int = 10) -> dict[str, float]:
+    """Decisions at `threshold` (accuracy ... f1) and threshold-free scores of the probabilities
+    (ranking: roc_auc, average_precision; probability quality: log_loss, brier, ece)."""
     y_pred = (p_fake >= threshold).astype(int)
     two_classes = len(np.unique(y_true)) == 2
+    nan = float("nan")
     return {
         "accuracy": float(skm.accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, y_pred)) if two_classes else nan,
         "precision": float(skm.precision_score(y_true, y_pred, zero_division=0)),
         "recall": float(skm.recall_score(y_true, y_pred, zero_division=0)),
         "f1": float(skm.f1_score(y_true, y_pred, zero_division=0)),
-        "roc_auc": float(skm.roc_auc_score(y_true, p_fake)) if two_classes else float("nan"),
-        "average_precision": float(skm.average_precision_score(y_true, p_fake)) if two_classes else float("nan"),
+        "roc_auc": float(skm.roc_auc_score(y_true, p_fake)) if two_classes else nan,
+        "average_precision": float(skm.average_precision_score(y_true, p_fake)) if two_classes else nan,
+        **probability_scores(y_true, p_fake, bins),
         "threshold": float(threshold),
         "n": int(len(y_true)),
     }
+
+
+def probability_scores(y_true: np.ndarray, p_fake: np.ndarray, bins: int = 10) -> dict[str, float]:
+    """How good the probabilities are as probabilities: log loss, Brier score, expected calibration error."""
+    return {
+        "log_loss": float(skm.log_loss(y_true, np.clip(p_fake, 1e-7, 1 - 1e-7), labels=[0, 1])),
+        "brier": float(skm.brier_score_loss(y_true, p_fake, pos_label=1)),
+        "ece": expected_calibration_error(y_true, p_fake, bins),
+    }
+
+
+def ranking_metrics(y_true: np.ndarray, p_fake: np.ndarray) -> dict[str, float]:
+    """The threshold-free scores training can report before a threshold is chosen."""
+    two_classes = len(np.unique(y_true)) == 2
+    return {
+        "roc_auc": float(skm.roc_auc_score(y_true, p_fake)) if two_classes else float("nan"),
+        "average_precision": float(skm.average_precision_score(y_true, p_fake)) if two_classes else float("nan"),
+        "log_loss": float(skm.log_loss(y_true, np.clip(p_fake, 1e-7, 1 - 1e-7), labels=[0, 1])),
+        "n": int(len(y_true)),
+    }
+
+
+def bootstrap_ci(y_true: np.ndarray, p_fake: np.ndarray, threshold: float, samples: int, seed: int,
+                 level: float = 0.95) -> dict[str, dict[str, float]]:
+    """Percentile bootstrap intervals for ROC-AUC and accuracy: resample the images with
+    replacement, stratified by class so every resample has both."""
+    rng = np.random.default_rng(seed)
+    by_class = [np.flatnonzero(y_true == c) for c in (0, 1)]
+    if samples <= 0 or any(len(idx) == 0 for idx in by_class):
+        return {}
+    aucs, accs = np.empty(samples), np.empty(samples)
+    correct = (p_fake >= threshold).astype(int) == y_true
+    for i in range(samples):
+        pick = np.concatenate([rng.choice(idx, len(idx)) for idx in by_class])
+        aucs[i] = skm.roc_auc_score(y_true[pick], p_fake[pick])
+        accs[i] = correct[pick].mean()
+    tail = (1 - level) / 2 * 100
+    return {name: {"low": float(np.percentile(v, tail)), "high": float(np.percentile(v, 100 - tail))}
+            for name, v in (("roc_auc", aucs), ("accuracy", accs))}
 
 
 def confusion(y_true: np.ndarray, p_fake: np.ndarray, threshold: float) -> np.ndarray:
@@ -37,14 +84,6 @@ def pr_points(y_true: np.ndarray, p_fake: np.ndarray) -> list[dict[str, float]]:
     return [{"recall": float(r), "precision": float(p), "threshold": float(t)} for p, r, t in zip(precision, recall, thresholds)]
 
 
-def balanced_threshold(y_true: np.ndarray, p_fake: np.ndarray) -> float:
-    """The threshold with the best balanced accuracy (Youden's J) on the given scores: chosen on
-    validation, since a model's scores can rank perfectly yet sit far from 0.5."""
-    fpr, tpr, thresholds = skm.roc_curve(y_true, p_fake)
-    best = int(np.argmax(tpr - fpr))
-    return float(min(thresholds[best], 1.0))
-
-
 def rows_by_model(curves: dict[str, list[dict]]) -> list[dict]:
     """Curves of several models as one table for DVC plots: a `model` column, and `step` to keep
     each curve's order (points can share an x)."""
@@ -52,6 +91,6 @@ def rows_by_model(curves: dict[str, list[dict]]) -> list[dict]:
 
 
 def confusion_rows(matrix: np.ndarray, model: str) -> list[dict]:
-    names = ("real", "fake")
+    names = LABELS
     return [{"model": model, "actual": names[i], "predicted": names[j], "count": int(matrix[i, j])}
             for i in range(2) for j in range(2)]

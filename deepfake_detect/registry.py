@@ -6,6 +6,7 @@ import math
 import shutil
 from pathlib import Path
 
+from deepfake_detect.detector import DetectorMeta, write_meta
 
 
 def choose_champion(validation: dict[str, dict[str, float]], metric: str) -> str:
@@ -17,21 +18,24 @@ def choose_champion(validation: dict[str, dict[str, float]], metric: str) -> str
     return max(scores, key=scores.get)
 
 
-def register_in_mlflow(model_uri: str, registered_name: str, alias: str) -> str:
-    """Register a logged model and point the alias at the new version; returns the version."""
+def register_in_mlflow(model_uri: str, registered_name: str, alias: str, tags: dict[str, str]) -> str:
+    """Register a logged model, tag the version (its threshold and calibration: the logged model
+    outputs the raw P(fake)) and point the alias at it; returns the version."""
     import mlflow
     from mlflow import MlflowClient
 
-    version = mlflow.register_model(model_uri, registered_name)
+    version = mlflow.register_model(model_uri, registered_name, tags=tags)
     MlflowClient().set_registered_model_alias(registered_name, alias, version.version)
     return str(version.version)
 
 
-def save_to_bentoml(model_dir: Path, bento_name: str, labels: dict[str, str], metadata: dict) -> str:
-    """Copy the detector folder into the BentoML model store; returns the new tag."""
+def save_to_bentoml(model_dir: Path, meta: DetectorMeta, bento_name: str, labels: dict[str, str], metadata: dict) -> str:
+    """Copy the detector folder into the BentoML model store with `meta` (the operating point
+    chosen by evaluate) as its meta.json; returns the new tag."""
     import bentoml
 
     with bentoml.models.create(bento_name, labels=labels, metadata=metadata) as model:
         shutil.copytree(model_dir, model.path, dirs_exist_ok=True)
+        write_meta(meta, Path(model.path))
     return str(model.tag)
 

@@ -1,6 +1,7 @@
-"""DVC stage `evaluate`: every trained model on the test split, once. Metrics to
-metrics/evaluate.json, curve data for `dvc plots` to metrics/plots, PNGs to metrics/figures, all logged to the
-model's MLflow run."""
+"""DVC stage `evaluate`: for every trained model, calibration and the threshold fitted on the
+validation split, then the test split scored once (with bootstrap intervals), the robustness
+sweep, FGSM, cross-generator folders and Grad-CAM grids. Metrics go to metrics/*.json, curve data
+for `dvc plots` to metrics/plots, PNGs to metrics/figures, everything to the model's MLflow run."""
 
 import json
 import shutil
@@ -8,49 +9,172 @@ import sys
 from pathlib import Path
 
 import mlflow
+import numpy as np
 
+from deepfake_detect import adversarial, calibration, evaluation, explain, manifest, metrics, plots, report, tracking
 from deepfake_detect import detector as det
-from deepfake_detect import manifest, metrics, plots, tracking
 from deepfake_detect.config import load_params
-from deepfake_detect.datasets import labels_of
+from deepfake_detect.datasets import iter_images, labels_of
 
-PLOTS = Path("metrics/plots")
-FIGURES = Path("metrics/figures")
+MODELS = Path("data/models")
+METRICS = Path("metrics")
+PLOTS = METRICS / "plots"
+FIGURES = METRICS / "figures"
 
 
 def main() -> int:
     params = load_params()
+    cfg, names = params["evaluate"], params["train"]["models"]
+    bins, seed = cfg["calibration_bins"], cfg["seed"]
+    entries = manifest.read_manifest(Path("data/prepared/manifest.csv"))
+    valid, test = ([e for e in entries if e.split == s] for s in ("valid", "test"))
+    y_valid, y_test = labels_of(valid), labels_of(test)
+    try:
+        cross_sets = {name: evaluation.load_labelled_folder(Path(folder), params["prepare"]["image_size"],
+                                                            cfg["cross_generator_max_images"], seed)
+                      for name, folder in (cfg["cross_generator"] or {}).items()}
+    except FileNotFoundError as err:
+        print(f"evaluate: {err}", file=sys.stderr)
+        return 1
     tracking.setup(params["mlflow"], Path.cwd())
-    test = [e for e in manifest.read_manifest(Path("data/prepared/manifest.csv")) if e.split == "test"]
-    y = labels_of(test)
-    shutil.rmtree(FIGURES, ignore_errors=True)
+    for path in (FIGURES, PLOTS):
+        shutil.rmtree(path, ignore_errors=True)
+    (PLOTS / "robustness").mkdir(parents=True)
     FIGURES.mkdir(parents=True)
-    PLOTS.mkdir(parents=True, exist_ok=True)
-    results, rocs, prs, confusions = {}, {}, {}, []
-    for name in params["train"]["models"]:
-        detector = det.load(Path("data/models") / name)
-        p_fake = det.predict_entries(detector, test)
-        threshold = detector.meta.threshold  # chosen on validation by train
-        scores = metrics.binary_metrics(y, p_fake, threshold)
-        matrix = metrics.confusion(y, p_fake, threshold)
-        rocs[name], prs[name] = metrics.roc_points(y, p_fake), metrics.pr_points(y, p_fake)
+
+    detectors, results, p_tests = {}, {}, {}
+    curves = {"roc": {}, "pr": {}, "calibration": {}}
+    reliability, confusions = {}, []
+    for name in names:
+        detector = det.load(MODELS / name)
+        raw_valid = det.predict_entries(detector, valid, calibrated=False)
+        fitted, threshold = evaluation.operating_point(y_valid, raw_valid, cfg)
+        detector.meta.calibration, detector.meta.threshold = fitted.to_dict(), threshold
+        raw_test = det.predict_entries(detector, test, calibrated=False)
+        p_test = fitted.apply(raw_test)
+        scores = metrics.binary_metrics(y_test, p_test, threshold, bins)
+        matrix = metrics.confusion(y_test, p_test, threshold)
+        results[name] = {
+            "operating_point": {**fitted.to_dict(), "threshold": threshold, "rule": cfg["threshold"]["rule"]},
+            "validation": metrics.binary_metrics(y_valid, fitted.apply(raw_valid), threshold, bins),
+            "test": {**scores, "uncalibrated": metrics.probability_scores(y_test, raw_test, bins)},
+            "test_ci95": metrics.bootstrap_ci(y_test, p_test, threshold, cfg["bootstrap_samples"], seed),
+            "confusion": matrix.tolist(),
+        }
+        detectors[name], p_tests[name] = detector, p_test
+        curves["roc"][name], curves["pr"][name] = metrics.roc_points(y_test, p_test), metrics.pr_points(y_test, p_test)
+        reliability[name] = {"raw": calibration.reliability_points(y_test, raw_test, bins),
+                             "calibrated": calibration.reliability_points(y_test, p_test, bins)}
+        curves["calibration"][name] = reliability[name]["calibrated"]
+        curves["calibration"][f"{name} (uncalibrated)"] = reliability[name]["raw"]
         confusions += metrics.confusion_rows(matrix, name)
         plots.confusion_png(matrix, name, threshold, FIGURES / f"confusion_{name}.png")
-        results[name] = {**scores, "confusion": matrix.tolist()}
-        print(f"evaluate: {name}: test ROC-AUC {scores['roc_auc']:.4f}, accuracy {scores['accuracy']:.4f}")
-    _write_json(PLOTS / "roc.json", metrics.rows_by_model(rocs))
-    _write_json(PLOTS / "pr.json", metrics.rows_by_model(prs))
+        ci = results[name]["test_ci95"].get("roc_auc", {"low": np.nan, "high": np.nan})
+        print(f"evaluate: {name}: {fitted.method} calibration, threshold {threshold:.3f}; test ROC-AUC "
+              f"{scores['roc_auc']:.4f} [{ci['low']:.4f}, {ci['high']:.4f}], accuracy {scores['accuracy']:.4f}, "
+              f"ECE {results[name]['test']['uncalibrated']['ece']:.4f} -> {scores['ece']:.4f}")
+
+    for kind in ("roc", "pr", "calibration"):
+        _write_json(PLOTS / f"{kind}.json", metrics.rows_by_model(curves[kind]))
     _write_json(PLOTS / "confusion.json", confusions)
-    plots.curves_png(rocs, "fpr", "tpr", "ROC on the test split", FIGURES / "roc.png", diagonal=True)
-    plots.curves_png(prs, "recall", "precision", "Precision-recall on the test split", FIGURES / "pr.png", diagonal=False)
-    _write_json(Path("metrics/evaluate.json"), results)
-    for name in params["train"]["models"]:
-        run_id = det.read_meta(Path("data/models") / name).extra["mlflow_run_id"]
+    plots.curves_png(curves["roc"], "fpr", "tpr", "ROC on the test split", FIGURES / "roc.png", diagonal=True)
+    plots.curves_png(curves["pr"], "recall", "precision", "Precision-recall on the test split", FIGURES / "pr.png", diagonal=False)
+    plots.reliability_png(reliability, "Reliability on the test split", FIGURES / "calibration.png")
+
+    # Robustness and FGSM on seeded, class-balanced subsets of the test split.
+    subset = evaluation.stratified_subset(y_test, cfg["robustness"]["max_images"], seed)
+    images, y_sub = _decode(test, subset, params), y_test[subset]
+    sweep = evaluation.robustness_sweep(detectors, images, y_sub, cfg["robustness"]["levels"], seed)
+    clean = {name: metrics.binary_metrics(y_sub, d.predict_proba(images), d.meta.threshold) for name, d in detectors.items()}
+    _write_json(METRICS / "robustness.json", {"n": int(len(y_sub)), "clean": {
+        n: {k: c[k] for k in ("roc_auc", "accuracy")} for n, c in clean.items()}, "perturbations": sweep})
+    for pert, by_model in sweep.items():
+        _write_json(PLOTS / "robustness" / f"{pert}.json", metrics.rows_by_model(by_model))
+    plots.robustness_png(sweep, clean, FIGURES / "robustness.png")
+
+    attackable = {n: d for n, d in detectors.items() if adversarial.can_attack(d)}
+    adv_subset = evaluation.stratified_subset(y_test, cfg["adversarial"]["max_images"], seed)
+    adv_images = _decode(test, adv_subset, params) if attackable else None
+    attacks = {n: adversarial.accuracy_under_attack(d, adv_images, y_test[adv_subset], cfg["adversarial"]["epsilons"])
+               for n, d in attackable.items()}
+    _write_json(METRICS / "adversarial.json", attacks)
+    if attacks:
+        plots.adversarial_png(attacks, FIGURES / "adversarial.png")
+
+    cross = {}
+    for set_name, data in cross_sets.items():
+        cross[set_name] = {"n": int(len(data.y)), "skipped": len(data.skipped), "skipped_files": dict(list(data.skipped.items())[:20]),
+                           "models": {n: evaluation.set_metrics(data.y, d.predict_proba(data.images), d.meta.threshold)
+                                      for n, d in detectors.items()}}
+        print(f"evaluate: cross-generator set {set_name}: {cross[set_name]['n']} images, {len(data.skipped)} unreadable skipped")
+    _write_json(METRICS / "cross_generator.json", cross)
+
+    grids = {}
+    for name, detector in detectors.items():
+        if explain.can_explain(detector):
+            grids[name] = _explanation_grid(detector, test, y_test, p_tests[name], cfg, params)
+
+    table = {n: report.summary_row(results[n], sweep_by_model(sweep, n), attacks.get(n),
+                                   results[n]["validation"]["roc_auc"]) for n in names}
+    (METRICS / "comparison.md").write_text(report.comparison_markdown(table, cross))
+    plots.comparison_png(table, report.BAR_COLUMNS, FIGURES / "comparison.png")
+    _write_json(METRICS / "evaluate.json", results)
+
+    shared = ["roc.png", "pr.png", "calibration.png", "robustness.png", "comparison.png"]
+    for name in names:
+        run_id = det.read_meta(MODELS / name).extra["mlflow_run_id"]
         with mlflow.start_run(run_id=run_id):
-            mlflow.log_metrics({f"test_{k}": v for k, v in results[name].items() if k != "confusion"})
-            for png in ("roc.png", "pr.png", f"confusion_{name}.png"):
+            mlflow.log_metrics(_run_metrics(results[name], sweep_by_model(sweep, name), attacks.get(name),
+                                            {s: c["models"][name] for s, c in cross.items()}))
+            mlflow.log_params({"threshold_rule": cfg["threshold"]["rule"], "calibration": cfg["calibration"]})
+            for png in [*shared, f"confusion_{name}.png", *([grids[name].name] if name in grids else [])]:
                 mlflow.log_artifact(str(FIGURES / png), artifact_path="evaluation")
+            mlflow.log_artifact(str(METRICS / "comparison.md"), artifact_path="evaluation")
     return 0
+
+
+def sweep_by_model(sweep: dict, model: str) -> dict[str, list[dict]]:
+    return {pert: by_model[model] for pert, by_model in sweep.items()}
+
+
+def _decode(entries, indices, params) -> np.ndarray:
+    chosen = [entries[i] for i in indices]
+    return np.concatenate(list(iter_images(chosen, params["prepare"]["image_size"])) or
+                          [np.zeros((0, params["prepare"]["image_size"], params["prepare"]["image_size"], 3), np.uint8)])
+
+
+def _explanation_grid(detector, test, y_test, p_test, cfg, params) -> Path:
+    sample = evaluation.explanation_sample(y_test, p_test, detector.meta.threshold, cfg["explain"]["per_kind"], cfg["seed"])
+    rows = {}
+    for kind, indices in sample.items():
+        if len(indices) == 0:
+            rows[kind] = []
+            continue
+        found = explain.explain(detector, _decode(test, indices, params))
+        rows[kind] = [{"plus": explain.overlay(found.crops[i], found.gradcam_pp[i]),
+                       "plain": explain.overlay(found.crops[i], found.gradcam[i]), "p_fake": float(found.p_fake[i])}
+                      for i in range(len(indices))]
+    path = FIGURES / f"gradcam_{detector.meta.name}.png"
+    plots.explanation_grid_png(rows, detector.meta.name, path)
+    return path
+
+
+def _run_metrics(result: dict, robustness: dict, attack: list[dict] | None, cross: dict) -> dict[str, float]:
+    """Flat names for `mlflow ui`: test_*, val_* at the chosen threshold, the intervals, and one
+    metric per robustness level, FGSM epsilon and cross-generator set."""
+    out = {f"test_{k}": v for k, v in result["test"].items() if not isinstance(v, dict)}
+    out |= {f"test_{k}_uncalibrated": v for k, v in result["test"]["uncalibrated"].items()}
+    out |= {f"val_{k}": v for k, v in result["validation"].items()}
+    out |= {f"test_{k}_ci_{end}": v for k, ci in result["test_ci95"].items() for end, v in ci.items()}
+    out["temperature"] = 1.0 / result["operating_point"]["slope"] if result["operating_point"]["method"] == "temperature" else 1.0
+    for pert, rows in robustness.items():
+        for row in rows:
+            out |= {f"robust_{pert}_{row['level']:g}_{k}": row[k] for k in ("roc_auc", "accuracy")}
+    for row in attack or []:
+        out[f"fgsm_eps_{row['epsilon']:g}_accuracy"] = row["accuracy"]
+    for set_name, scores in cross.items():
+        out |= {f"cross_{set_name}_{k}": v for k, v in scores.items() if k in ("accuracy", "roc_auc")}
+    return {k: float(v) for k, v in out.items()}
 
 
 def _write_json(path: Path, data) -> None:

@@ -14,7 +14,7 @@ from deepfake_detect import tracking, training
 from deepfake_detect.classes import SPLITS
 from deepfake_detect.config import load_params
 from deepfake_detect.datasets import labels_of
-from deepfake_detect.metrics import balanced_threshold, binary_metrics
+from deepfake_detect.metrics import ranking_metrics
 from deepfake_detect.models import KERAS_MODELS, WeightsUnavailable
 
 MODELS = Path("data/models")
@@ -59,9 +59,8 @@ def main() -> int:
                 except WeightsUnavailable as err:
                     print(f"train: {name}: {err}", file=sys.stderr)
                     return 1
-            y_valid, p_valid = labels_of(split["valid"]), det.predict_entries(detector, split["valid"])
-            detector.meta.threshold = balanced_threshold(y_valid, p_valid)
-            scores = binary_metrics(y_valid, p_valid, detector.meta.threshold)
+            # Threshold-free scores only: the threshold and calibration are chosen by evaluate.
+            scores = ranking_metrics(labels_of(split["valid"]), det.predict_entries(detector, split["valid"]))
             mlflow.log_metrics({f"val_{k}": v for k, v in scores.items()})
             out = MODELS / name
             model_uri = tracking.log_model(detector)
@@ -70,7 +69,7 @@ def main() -> int:
             det.save(detector, out)
             mlflow.log_artifacts(str(out), artifact_path="detector")
             validation[name] = scores
-            print(f"train: {name}: validation ROC-AUC {scores['roc_auc']:.4f}, accuracy {scores['accuracy']:.4f}")
+            print(f"train: {name}: validation ROC-AUC {scores['roc_auc']:.4f}, average precision {scores['average_precision']:.4f}")
     Path("metrics/train.json").write_text(json.dumps(validation, indent=2) + "\n")
     return 0
 

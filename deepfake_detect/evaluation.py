@@ -1,0 +1,106 @@
+"""The evaluate stage's steps that are more than one library call: calibrating and thresholding
+on validation, the robustness sweep, labelled folders of other generators, and the seeded
+sample of hits and mistakes to explain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from deepfake_detect import calibration, metrics, thresholds
+from deepfake_detect.detector import Detector
+from deepfake_detect.images import ImageDecodeError, decode_rgb
+from deepfake_detect.perturbations import perturb_batch
+from deepfake_detect.prepare import classify_path, find_images
+
+
+def operating_point(y_valid: np.ndarray, raw_valid: np.ndarray, cfg: dict) -> tuple[calibration.Calibration, float]:
+    """Calibration fitted on validation, then the threshold chosen by the rule on the calibrated
+    validation probabilities (the scale the service reports)."""
+    fitted = calibration.fit(cfg["calibration"], y_valid, raw_valid)
+    rule = cfg["threshold"]
+    threshold = thresholds.choose_threshold(y_valid, fitted.apply(raw_valid), rule["rule"], rule["target_fpr"])
+    return fitted, threshold
+
+
+def stratified_subset(y: np.ndarray, limit: int, seed: int) -> np.ndarray:
+    """Sorted indices of at most `limit` items, the same share of each class; all when limit <= 0."""
+    if limit <= 0 or limit >= len(y):
+        return np.arange(len(y))
+    rng = np.random.default_rng(seed)
+    picks = [rng.choice(np.flatnonzero(y == c), round(limit * np.mean(y == c)), replace=False) for c in (0, 1)]
+    return np.sort(np.concatenate(picks))
+
+
+def robustness_sweep(detectors: dict[str, Detector], images: np.ndarray, y: np.ndarray,
+                     levels: dict[str, Sequence[float]], seed: int) -> dict[str, dict[str, list[dict]]]:
+    """{perturbation: {model: [{level, roc_auc, accuracy, ...}, ...]}}: each model at its own
+    threshold on the perturbed images. Each perturbed batch is made once and shared by the models."""
+    out: dict[str, dict[str, list[dict]]] = {name: {m: [] for m in detectors} for name in levels}
+    jobs = [(name, level) for name, values in levels.items() for level in values]
+    for name, level in tqdm(jobs, desc="robustness sweep", unit="level"):
+        perturbed = perturb_batch(images, name, level, seed)
+        for model, detector in detectors.items():
+            p = detector.predict_proba(perturbed)
+            scores = metrics.binary_metrics(y, p, detector.meta.threshold)
+            out[name][model].append({"level": float(level), **{k: scores[k] for k in (
+                "roc_auc", "accuracy", "balanced_accuracy", "recall", "ece")},
+                "fake_rate": float(np.mean(p >= detector.meta.threshold))})
+    return out
+
+
+@dataclass
+class LabelledImages:
+    images: np.ndarray
+    y: np.ndarray
+    paths: list[str]
+    skipped: dict[str, str]  # path -> why it could not be read
+
+
+def load_labelled_folder(folder: Path, image_size: int, limit: int, seed: int) -> LabelledImages:
+    """Images under `real/` and `fake/` folders (any case, any depth) decoded like everything else;
+    unreadable files are skipped and listed, never fatal."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cross-generator folder {str(folder)!r} does not exist; fix evaluate.cross_generator in params.yaml")
+    labelled = [(p, classify_path(p.relative_to(folder))[0]) for p in find_images(folder)]
+    labelled = [(p, label) for p, label in labelled if label]
+    if not labelled:
+        raise FileNotFoundError(f"{folder} has no images under real/ or fake/ subfolders")
+    y_all = np.array([label == "fake" for _, label in labelled], dtype=np.int32)
+    keep = stratified_subset(y_all, limit, seed) if len(np.unique(y_all)) == 2 else np.arange(len(y_all))[: limit or None]
+    images, ys, paths, skipped = [], [], [], {}
+    for i in keep:
+        path, _ = labelled[i]
+        try:
+            images.append(decode_rgb(path.read_bytes(), image_size))
+        except (ImageDecodeError, OSError) as err:
+            skipped[str(path)] = str(err)
+            continue
+        ys.append(y_all[i])
+        paths.append(str(path))
+    pixels = np.stack(images) if images else np.zeros((0, image_size, image_size, 3), np.uint8)
+    return LabelledImages(pixels, np.array(ys, dtype=np.int32), paths, skipped)
+
+
+def set_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
+    """Metrics for a cross-generator set, which may hold one class only (fakes of a new
+    generator): then the fraction called correctly is all there is to report."""
+    if len(y) == 0:
+        return {"n": 0}
+    if len(np.unique(y)) == 2:
+        return metrics.binary_metrics(y, p, threshold)
+    return {"accuracy": float(np.mean((p >= threshold) == y)), "n": int(len(y)), "threshold": float(threshold)}
+
+
+def explanation_sample(y: np.ndarray, p: np.ndarray, threshold: float, per_kind: int, seed: int) -> dict[str, np.ndarray]:
+    """Seeded indices of true positives, false positives and false negatives (fake is positive)."""
+    called = p >= threshold
+    kinds = {"true positive": (y == 1) & called, "false positive": (y == 0) & called,
+             "false negative": (y == 1) & ~called}
+    rng = np.random.default_rng(seed)
+    return {kind: np.sort(rng.choice(np.flatnonzero(mask), min(per_kind, int(mask.sum())), replace=False))
+            for kind, mask in kinds.items()}

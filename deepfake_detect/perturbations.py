@@ -1,0 +1,58 @@
+"""Everyday degradations for the robustness sweep, each a function of a uint8 RGB image and one
+level: what happens to a face between a generator and a detector (re-saving, resizing, blur,
+sensor noise, cropping). Every output is a uint8 image of the input's size."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+
+def jpeg(image: np.ndarray, quality: float, rng: np.random.Generator) -> np.ndarray:
+    """Re-save as JPEG at `quality` (95 = light, 30 = heavy)."""
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, "JPEG", quality=int(quality))
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
+def blur(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian blur with standard deviation `sigma` pixels."""
+    return np.asarray(Image.fromarray(image).filter(ImageFilter.GaussianBlur(radius=float(sigma))))
+
+
+def rescale(image: np.ndarray, factor: float, rng: np.random.Generator) -> np.ndarray:
+    """Down-scale by `factor` (0.5 = half the side) and back up, as a thumbnail shared and enlarged."""
+    h, w = image.shape[:2]
+    small = Image.fromarray(image).resize((max(1, round(w * factor)), max(1, round(h * factor))), Image.Resampling.BILINEAR)
+    return np.asarray(small.resize((w, h), Image.Resampling.BILINEAR))
+
+
+def noise(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Additive Gaussian noise with standard deviation `sigma` grey levels (of 255)."""
+    noisy = image.astype(np.float32) + rng.normal(0.0, float(sigma), image.shape).astype(np.float32)
+    return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+
+
+def crop(image: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Keep the centre `fraction` of each side and resize it back, as a tighter crop of the face."""
+    h, w = image.shape[:2]
+    ch, cw = max(1, round(h * fraction)), max(1, round(w * fraction))
+    top, left = (h - ch) // 2, (w - cw) // 2
+    patch = Image.fromarray(image[top : top + ch, left : left + cw])
+    return np.asarray(patch.resize((w, h), Image.Resampling.BICUBIC))
+
+
+PERTURBATIONS: dict[str, Callable[[np.ndarray, float, np.random.Generator], np.ndarray]] = {
+    "jpeg": jpeg, "blur": blur, "rescale": rescale, "noise": noise, "crop": crop,
+}
+
+
+def perturb_batch(images: np.ndarray, name: str, level: float, seed: int) -> np.ndarray:
+    """Apply one perturbation at one level to a (N, H, W, 3) batch; the seed fixes the noise."""
+    if name not in PERTURBATIONS:
+        raise ValueError(f"unknown perturbation {name!r}; evaluate.robustness takes {', '.join(PERTURBATIONS)}")
+    rng = np.random.default_rng(seed)
+    return np.stack([PERTURBATIONS[name](image, level, rng) for image in images])

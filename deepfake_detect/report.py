@@ -1,0 +1,46 @@
+"""The model comparison: one row per model, as markdown for people and as the numbers behind
+the bar chart."""
+
+from __future__ import annotations
+
+BAR_COLUMNS = ["roc_auc", "average_precision", "accuracy", "balanced_accuracy", "f1", "ece", "worst_robust_accuracy"]
+
+
+def summary_row(result: dict, robustness: dict, adversarial: list[dict] | None, validation_metric: float) -> dict:
+    """The numbers a comparison needs for one model, from what evaluate computed."""
+    test = result["test"]
+    worst = min(((row["accuracy"], name, row["level"]) for name, rows in robustness.items() for row in rows),
+                default=(float("nan"), "-", float("nan")))
+    return {
+        "val_roc_auc": validation_metric, **{k: test[k] for k in (
+            "roc_auc", "average_precision", "accuracy", "balanced_accuracy", "precision", "recall", "f1",
+            "log_loss", "brier", "ece")},
+        "ece_uncalibrated": test["uncalibrated"]["ece"], "threshold": test["threshold"],
+        "roc_auc_ci": result["test_ci95"].get("roc_auc"), "accuracy_ci": result["test_ci95"].get("accuracy"),
+        "worst_robust_accuracy": worst[0], "worst_perturbation": f"{worst[1]} {worst[2]:g}",
+        "fgsm_accuracy": adversarial[-1]["accuracy"] if adversarial else None,
+        "fgsm_epsilon": adversarial[-1]["epsilon"] if adversarial else None,
+    }
+
+
+def comparison_markdown(rows: dict[str, dict], cross: dict[str, dict]) -> str:
+    """A markdown table, models sorted by test ROC-AUC, with the 95% intervals, calibration, the
+    worst robustness level, FGSM and each cross-generator set."""
+    def ci(value, interval):
+        return f"{value:.3f} [{interval['low']:.3f}, {interval['high']:.3f}]" if interval else f"{value:.3f}"
+
+    sets = list(cross)
+    head = ["model", "val ROC-AUC", "test ROC-AUC [95% CI]", "accuracy [95% CI]", "balanced acc.", "precision",
+            "recall", "F1", "AP", "log loss", "Brier", "ECE raw → calibrated", "threshold",
+            "worst perturbation (accuracy)", "FGSM accuracy", *[f"{s} accuracy" for s in sets]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for model, r in sorted(rows.items(), key=lambda kv: -kv[1]["roc_auc"]):
+        fgsm = f"{r['fgsm_accuracy']:.3f} (ε={r['fgsm_epsilon']:g})" if r["fgsm_accuracy"] is not None else "n/a"
+        cells = [model, f"{r['val_roc_auc']:.3f}", ci(r["roc_auc"], r["roc_auc_ci"]), ci(r["accuracy"], r["accuracy_ci"]),
+                 *(f"{r[k]:.3f}" for k in ("balanced_accuracy", "precision", "recall", "f1", "average_precision",
+                                            "log_loss", "brier")),
+                 f"{r['ece_uncalibrated']:.3f} → {r['ece']:.3f}", f"{r['threshold']:.3f}",
+                 f"{r['worst_perturbation']} ({r['worst_robust_accuracy']:.3f})", fgsm,
+                 *(f"{cross[s]['models'][model]['accuracy']:.3f}" for s in sets)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,222 @@
+"""Calibration, threshold rules, bootstrap intervals, perturbations, the robustness sweep,
+cross-generator folders and FGSM, on constructed data whose right answers are known."""
+
+import numpy as np
+import pytest
+
+from conftest import jpeg_bytes
+from deepfake_detect import adversarial, calibration, evaluation, metrics
+from deepfake_detect.detector import Detector, DetectorMeta
+from deepfake_detect.perturbations import PERTURBATIONS, perturb_batch
+from deepfake_detect.thresholds import choose_threshold
+
+
+def overconfident_scores(n: int, seed: int):
+    """Labels drawn from a true probability, and the scores of a model that is right about the
+    ranking but 4x too sure: its logits are 4 times the true ones."""
+    rng = np.random.default_rng(seed)
+    true_logit = rng.normal(0.0, 1.5, n)
+    y = (rng.random(n) < calibration.sigmoid(true_logit)).astype(np.int32)
+    return y, calibration.sigmoid(4.0 * true_logit)
+
+
+@pytest.mark.parametrize("method", ["temperature", "platt"])
+def test_calibration_fitted_on_validation_lowers_ece_on_test(method):
+    y_valid, p_valid = overconfident_scores(4000, seed=1)
+    y_test, p_test = overconfident_scores(4000, seed=2)
+    fitted = calibration.fit(method, y_valid, p_valid)
+    before = calibration.expected_calibration_error(y_test, p_test, bins=10)
+    after = calibration.expected_calibration_error(y_test, fitted.apply(p_test), bins=10)
+    assert before > 0.1 and after < 0.03 and after < before / 4
+    # The over-confidence factor is recovered: slope ~ 1/4, so the temperature is ~ 4.
+    assert fitted.slope == pytest.approx(0.25, rel=0.15)
+    # A monotone map: the ranking, hence ROC-AUC, is unchanged.
+    assert metrics.ranking_metrics(y_test, fitted.apply(p_test))["roc_auc"] == pytest.approx(
+        metrics.ranking_metrics(y_test, p_test)["roc_auc"])
+
+
+def test_calibration_none_is_the_identity_and_unknown_methods_are_refused():
+    y, p = overconfident_scores(200, seed=3)
+    np.testing.assert_array_equal(calibration.fit("none", y, p).apply(p), p)
+    with pytest.raises(ValueError, match="temperature, platt, none"):
+        calibration.fit("isotonic", y, p)
+
+
+def test_ece_of_a_calibrated_model_is_small_and_of_a_constant_guess_is_the_gap():
+    rng = np.random.default_rng(4)
+    p = rng.random(20000)
+    y = (rng.random(20000) < p).astype(int)
+    assert calibration.expected_calibration_error(y, p, bins=10) < 0.02
+    assert calibration.expected_calibration_error(np.array([1, 1, 1, 0]), np.full(4, 0.5), 10) == pytest.approx(0.25)
+
+
+# Scores built so that each rule has one known best threshold.
+#   reals: 0.05 0.10 0.20 0.30 0.62 0.70      fakes: 0.40 0.55 0.60 0.65 0.80 0.90
+Y = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+P = np.array([0.05, 0.10, 0.20, 0.30, 0.62, 0.70, 0.40, 0.55, 0.60, 0.65, 0.80, 0.90])
+
+
+def test_balanced_accuracy_rule_picks_the_youden_optimum():
+    # At 0.40: all 6 fakes caught, 2 of 6 reals wrong -> (1 + 4/6)/2 = 0.833, the best of any cut.
+    assert choose_threshold(Y, P, "balanced_accuracy") == pytest.approx(0.40)
+    best = max(metrics.binary_metrics(Y, P, t)["balanced_accuracy"] for t in np.unique(P))
+    assert metrics.binary_metrics(Y, P, 0.40)["balanced_accuracy"] == pytest.approx(best) == pytest.approx(5 / 6)
+
+
+def test_target_fpr_rule_keeps_false_positives_under_the_target():
+    # No real above 0.70, so with FPR 0 the best is 0.80 (2 fakes); one real allowed (FPR 1/6) -> 0.65
+    # catches 3; two allowed (2/6) -> 0.40 catches all 6.
+    assert choose_threshold(Y, P, "target_fpr", target_fpr=0.0) == pytest.approx(0.80)
+    assert choose_threshold(Y, P, "target_fpr", target_fpr=0.2) == pytest.approx(0.65)
+    assert choose_threshold(Y, P, "target_fpr", target_fpr=0.34) == pytest.approx(0.40)
+
+
+def test_f1_rule_picks_the_best_f1():
+    f1 = {t: metrics.binary_metrics(Y, P, t)["f1"] for t in np.unique(P)}
+    assert choose_threshold(Y, P, "f1") == pytest.approx(max(f1, key=f1.get)) == pytest.approx(0.40)
+    with pytest.raises(ValueError, match="balanced_accuracy, target_fpr, f1"):
+        choose_threshold(Y, P, "accuracy")
+
+
+def test_bootstrap_interval_holds_the_estimate_and_narrows_with_more_data():
+    widths = []
+    for n in (100, 2000):
+        rng = np.random.default_rng(n)
+        y = np.repeat([0, 1], n // 2)
+        p = np.clip(0.5 + (y - 0.5) * 0.4 + rng.normal(0, 0.3, n), 0, 1)
+        ci = metrics.bootstrap_ci(y, p, 0.5, samples=300, seed=0)
+        point = metrics.binary_metrics(y, p, 0.5)
+        for name in ("roc_auc", "accuracy"):
+            assert ci[name]["low"] <= point[name] <= ci[name]["high"]
+        widths.append(ci["roc_auc"]["high"] - ci["roc_auc"]["low"])
+    assert widths[1] < widths[0] / 2
+
+
+def textured(seed: int, size: int = 64) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    base = np.linspace(40, 200, size)[None, :, None] * np.ones((size, 1, 3))
+    return np.clip(base + rng.normal(0, 20, (size, size, 3)), 0, 255).astype(np.uint8)
+
+
+def high_frequency_energy(image: np.ndarray) -> float:
+    g = image.astype(float).mean(axis=-1)
+    return float(np.abs(np.diff(g, axis=0)).mean() + np.abs(np.diff(g, axis=1)).mean())
+
+
+@pytest.mark.parametrize("name,mild,harsh", [("jpeg", 95, 30), ("blur", 0.5, 2.0), ("rescale", 0.9, 0.25),
+                                               ("noise", 2, 16), ("crop", 0.9, 0.6)])
+def test_perturbations_change_the_image_more_at_harsher_levels(name, mild, harsh):
+    images = np.stack([textured(s) for s in range(3)])
+    change = []
+    for level in (mild, harsh):
+        out = perturb_batch(images, name, level, seed=0)
+        assert out.shape == images.shape and out.dtype == np.uint8
+        change.append(np.abs(out.astype(float) - images).mean())
+    assert 0 < change[0] < change[1]
+
+
+@pytest.mark.parametrize("name,mild,harsh", [("blur", 0.5, 2.0), ("rescale", 0.9, 0.25)])
+def test_blur_and_rescaling_erase_fine_detail(name, mild, harsh):
+    images = np.stack([textured(s) for s in range(3)])
+    energy = [np.mean([high_frequency_energy(x) for x in perturb_batch(images, name, level, seed=0)]) for level in (mild, harsh)]
+    assert energy[1] < energy[0] < np.mean([high_frequency_energy(x) for x in images])
+
+
+def test_noise_perturbation_has_the_asked_sigma_and_is_seeded():
+    flat = np.full((2, 64, 64, 3), 128, np.uint8)
+    noisy = perturb_batch(flat, "noise", 8, seed=5)
+    assert noisy.dtype == np.uint8 and noisy.shape == flat.shape
+    assert (noisy.astype(float) - 128).std() == pytest.approx(8, rel=0.05)
+    np.testing.assert_array_equal(noisy, perturb_batch(flat, "noise", 8, seed=5))
+    with pytest.raises(ValueError, match="jpeg"):
+        perturb_batch(flat, "sharpen", 1, seed=0)
+
+
+def spectrum_detector(size: int) -> Detector:
+    from deepfake_detect.spectrum import build_classifier, radial_profile
+
+    rng = np.random.default_rng(0)
+    smooth = np.stack([np.full((size, size, 3), rng.integers(60, 200), np.uint8) for _ in range(20)])
+    rough = np.stack([textured(s, size) for s in range(20)])
+    model = build_classifier(1.0, 0).fit(radial_profile(np.concatenate([smooth, rough])), np.repeat([0, 1], 20))
+    return Detector(DetectorMeta(name="spectrum", kind="spectrum", image_size=size, crop=0, threshold=0.5), model)
+
+
+def test_robustness_sweep_has_one_row_per_declared_level_for_every_model():
+    size = 64
+    detector = spectrum_detector(size)
+    images = np.concatenate([np.stack([np.full((size, size, 3), 90 + s, np.uint8) for s in range(6)]),
+                             np.stack([textured(100 + s, size) for s in range(6)])])
+    y = np.repeat([0, 1], 6)
+    levels = {"jpeg": [95, 30], "blur": [0.5, 2.0], "rescale": [0.5], "noise": [4], "crop": [0.8]}
+    sweep = evaluation.robustness_sweep({"a": detector, "b": detector}, images, y, levels, seed=0)
+    assert list(sweep) == list(levels)
+    for name, by_model in sweep.items():
+        assert list(by_model) == ["a", "b"]
+        assert [row["level"] for row in by_model["a"]] == levels[name]
+        for row in by_model["a"]:
+            assert set(row) == {"level", "roc_auc", "accuracy", "balanced_accuracy", "recall", "ece", "fake_rate"}
+            assert all(0.0 <= row[k] <= 1.0 for k in row if k != "level")
+    # The same detector twice: the same perturbed images were scored for both.
+    assert sweep["noise"]["a"] == sweep["noise"]["b"]
+
+
+def test_cross_generator_folder_is_read_by_label_and_skips_unreadable_files(tmp_path):
+    for label, count in (("real", 3), ("fake", 4)):
+        folder = tmp_path / "sg2" / label
+        folder.mkdir(parents=True)
+        for i in range(count):
+            (folder / f"{i}.jpg").write_bytes(jpeg_bytes(textured(i + 10 * count, 48)))
+    (tmp_path / "sg2" / "fake" / "broken.jpg").write_bytes(jpeg_bytes(textured(99, 48))[:300])
+    (tmp_path / "sg2" / "notes.txt").write_text("not under real/ or fake/: ignored")
+    data = evaluation.load_labelled_folder(tmp_path / "sg2", 64, limit=0, seed=0)
+    assert data.images.shape == (7, 64, 64, 3) and data.images.dtype == np.uint8
+    assert sorted(data.y.tolist()) == [0, 0, 0, 1, 1, 1, 1]
+    assert list(data.skipped) == [str(tmp_path / "sg2" / "fake" / "broken.jpg")]
+    scores = evaluation.set_metrics(data.y, np.linspace(0, 1, 7), 0.5)
+    assert scores["n"] == 7 and 0 <= scores["roc_auc"] <= 1
+    fakes_only = evaluation.set_metrics(np.ones(4, int), np.array([0.9, 0.8, 0.2, 0.7]), 0.5)
+    assert fakes_only == {"accuracy": 0.75, "n": 4, "threshold": 0.5}
+    with pytest.raises(FileNotFoundError, match="evaluate.cross_generator"):
+        evaluation.load_labelled_folder(tmp_path / "missing", 64, 0, 0)
+
+
+def test_stratified_subset_keeps_the_class_shares_and_is_seeded():
+    y = np.array([0] * 300 + [1] * 100)
+    picked = evaluation.stratified_subset(y, 40, seed=3)
+    assert len(picked) == 40 and y[picked].sum() == 10
+    np.testing.assert_array_equal(picked, evaluation.stratified_subset(y, 40, seed=3))
+    assert len(evaluation.stratified_subset(y, 0, seed=3)) == 400
+
+
+def test_explanation_sample_draws_each_kind_from_the_right_cell():
+    y = np.array([1, 1, 1, 0, 0, 0, 1, 0])
+    p = np.array([0.9, 0.8, 0.2, 0.7, 0.1, 0.2, 0.95, 0.6])
+    sample = evaluation.explanation_sample(y, p, 0.5, per_kind=2, seed=0)
+    assert set(sample["true positive"]) <= {0, 1, 6} and len(sample["true positive"]) == 2
+    assert set(sample["false positive"]) == {3, 7}
+    assert list(sample["false negative"]) == [2]
+
+
+def test_fgsm_moves_each_pixel_by_epsilon_at_most_and_lowers_accuracy():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    x = keras.layers.Conv2D(4, 3, padding="same")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="p_fake")(x)
+    model = keras.Model(inputs, outputs)
+    rng = np.random.default_rng(0)
+    images = rng.integers(20, 236, (40, 16, 16, 3)).astype(np.uint8)
+    detector = Detector(DetectorMeta(name="tiny", kind="keras", image_size=16, crop=0), model)
+    p = detector.predict_proba(images)
+    detector.meta.threshold = float(np.median(p))
+    y = (p >= detector.meta.threshold).astype(np.int32)  # the model is right on every clean image
+    adv = adversarial.fgsm(detector, images, y, epsilon=4)
+    assert adv.dtype == np.uint8 and np.abs(adv.astype(int) - images.astype(int)).max() <= 4
+    rows = adversarial.accuracy_under_attack(detector, images, y, [1, 4, 16])
+    assert [r["epsilon"] for r in rows] == [0, 1, 4, 16] and rows[0]["accuracy"] == 1.0
+    accuracies = [r["accuracy"] for r in rows]
+    assert accuracies == sorted(accuracies, reverse=True) and accuracies[-1] < 0.5
