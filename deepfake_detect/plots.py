@@ -67,7 +67,7 @@ def reliability_png(curves: dict[str, dict[str, list[dict]]], title: str, path: 
 
 
 ROBUSTNESS_AXES = {"jpeg": "JPEG quality", "blur": "Gaussian blur sigma (pixels)", "rescale": "down-scale factor, then back up",
-                   "noise": "noise sigma (grey levels)", "crop": "centre crop kept (fraction of the side), resized back"}
+                   "noise": "noise sigma (grey levels)", "crop": "centre crop kept (fraction), resized back"}
 
 
 def robustness_png(sweep: dict[str, dict[str, list[dict]]], clean: dict[str, dict[str, float]], path: Path) -> None:
@@ -134,7 +134,7 @@ def explanation_grid_png(rows: dict[str, list[dict]], model: str, path: Path) ->
     Grad-CAM++ and its Grad-CAM overlay on the crop the model saw; `rows` maps a kind to samples
     with keys plus, plain (uint8 overlays) and p_fake."""
     per_row = max([len(v) for v in rows.values()] + [1])
-    fig, axes = plt.subplots(len(rows), 2 * per_row, figsize=(1.9 * 2 * per_row, 2.2 * len(rows)), dpi=110, squeeze=False)
+    fig, axes = plt.subplots(len(rows), 2 * per_row, figsize=(1.9 * 2 * per_row, 2.5 * len(rows) + 0.4), dpi=110, squeeze=False)
     for r, (kind, samples) in enumerate(rows.items()):
         for c in range(2 * per_row):
             ax = axes[r][c]

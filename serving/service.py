@@ -30,12 +30,13 @@ class DeepfakeDetector:
 
     @bentoml.api
     def predict(self, image: Path) -> dict:
-        """Upload an image file (form field `image`); returns the label and P(fake)."""
+        """Upload an image file (form field `image`); returns the label, the calibrated P(fake) and
+        the threshold it was compared with (both fitted on validation by the evaluate stage)."""
         try:
             pixels = decode_rgb(image.read_bytes(), self.detector.meta.image_size)
         except ImageDecodeError as err:
             raise InvalidArgument(f"could not read the uploaded image: {err}") from None
         p_fake = float(self.detector.predict_proba(pixels[np.newaxis])[0])
         label = "fake" if p_fake >= self.detector.meta.threshold else "real"
-        return {"label": label, "p_fake": round(p_fake, 6), "model": self.detector.meta.name,
-                "bento_model": self.model_tag}
+        return {"label": label, "p_fake": round(p_fake, 6), "threshold": round(self.detector.meta.threshold, 6),
+                "model": self.detector.meta.name, "bento_model": self.model_tag}

@@ -103,10 +103,30 @@ def pipeline_env(repo: Path) -> dict:
     return env
 
 
+CROSS_SET = {"real": 3, "fake": 5}  # plus one unreadable file
+
+
+def cross_generator_folder(root: Path) -> Path:
+    """A labelled folder of another 'generator' (fakes at a different trace strength), with one
+    corrupt file that evaluation must skip and count."""
+    from deepfake_detect.synthetic import render
+
+    rng = np.random.default_rng(7)
+    for label, count in CROSS_SET.items():
+        (root / label).mkdir(parents=True)
+        for i in range(count):
+            (root / label / f"{i}.jpg").write_bytes(jpeg_bytes(render(rng, 64, label == "fake", 0.9)))
+    (root / "fake" / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    return root
+
+
 @pytest.fixture(scope="session")
 def pipeline_repo(tmp_path_factory) -> Path:
     """The whole pipeline reproduced once with `dvc repro` on tiny params, shared by the tests
     that look at what it produced (MLflow, the BentoML store, the service)."""
-    repo = copy_repo(tmp_path_factory.mktemp("pipeline") / "repo", TINY_PARAMS)
+    base = tmp_path_factory.mktemp("pipeline")
+    cross = cross_generator_folder(base / "unseen")
+    params = merge(TINY_PARAMS, {"evaluate": {"bootstrap_samples": 200, "cross_generator": {"unseen": str(cross)}}})
+    repo = copy_repo(base / "repo", params)
     run([str(BIN / "dvc"), "repro"], repo, pipeline_env(repo))
     return repo

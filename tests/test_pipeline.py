@@ -8,7 +8,9 @@ import subprocess
 import sys
 
 
-from conftest import BIN, run, pipeline_env
+import yaml
+
+from conftest import BIN, CROSS_SET, run, pipeline_env
 
 
 
@@ -20,19 +22,26 @@ def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_rep
     assert data["splits"]["test"] == {"real": 10, "fake": 10} and data["dropped_total"] == 0
     evaluation = json.loads((pipeline_repo / "metrics/evaluate.json").read_text())
     assert set(evaluation) == {"cnn", "spectrum"}
-    for scores in evaluation.values():
+    for result in evaluation.values():
+        scores = result["test"]
         assert scores["n"] == 20 and 0.0 <= scores["roc_auc"] <= 1.0
-        assert sum(map(sum, scores["confusion"])) == 20
-    for kind in ("roc", "pr"):
+        assert sum(map(sum, result["confusion"])) == 20
+        assert result["validation"]["n"] == 20 and scores["threshold"] == result["operating_point"]["threshold"]
+        for name in ("roc_auc", "accuracy"):
+            ci = result["test_ci95"][name]
+            assert ci["low"] <= scores[name] <= ci["high"]
+        assert {"ece", "brier", "log_loss"} <= set(scores["uncalibrated"]) and 0 <= scores["ece"] <= 1
+    for kind in ("roc", "pr", "calibration"):
         rows = json.loads((pipeline_repo / "metrics/plots" / f"{kind}.json").read_text())
         assert {r["model"] for r in rows} == {"cnn", "spectrum"}
         assert all(0.0 <= r[axis] <= 1.0 for r in rows for axis in ("fpr", "tpr") if axis in r)
     confusion = json.loads((pipeline_repo / "metrics/plots/confusion.json").read_text())
-    for name, scores in evaluation.items():
+    for name, result in evaluation.items():
         counts = {(r["actual"], r["predicted"]): r["count"] for r in confusion if r["model"] == name}
-        assert counts[("fake", "fake")] == scores["confusion"][1][1] and sum(counts.values()) == 20
+        assert counts[("fake", "fake")] == result["confusion"][1][1] and sum(counts.values()) == 20
     assert {p.name for p in (pipeline_repo / "metrics/figures").iterdir()} == {
-        "roc.png", "pr.png", "confusion_cnn.png", "confusion_spectrum.png"}
+        "roc.png", "pr.png", "calibration.png", "robustness.png", "adversarial.png", "comparison.png",
+        "confusion_cnn.png", "confusion_spectrum.png", "gradcam_cnn.png"}  # no Grad-CAM for the spectrum model
 
     env = pipeline_env(pipeline_repo)
     second = run([str(BIN / "dvc"), "repro"], pipeline_repo, env)
@@ -45,9 +54,36 @@ def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_rep
     html = pipeline_repo / "plots_out"
     run([str(BIN / "dvc"), "plots", "show", "-o", str(html)], pipeline_repo, env)
     page = (html / "index.html").read_text()
-    for title in ("ROC on the test split", "Precision-recall", "Confusion matrices"):
+    for title in ("ROC on the test split", "Precision-recall", "Confusion matrices", "Reliability on the test split",
+                  "robustness/jpeg.json", "robustness/blur.json"):
         assert title in page
-    assert "roc.png" in page
+    assert "roc.png" in page and "gradcam_cnn.png" in page
+
+
+def test_robustness_adversarial_and_cross_generator_outputs_have_the_declared_structure(pipeline_repo):
+    params = yaml.safe_load((pipeline_repo / "params.yaml").read_text())["evaluate"]
+    robustness = json.loads((pipeline_repo / "metrics/robustness.json").read_text())
+    assert robustness["n"] == 20 and set(robustness["clean"]) == {"cnn", "spectrum"}
+    assert list(robustness["perturbations"]) == list(params["robustness"]["levels"])
+    for name, by_model in robustness["perturbations"].items():
+        assert set(by_model) == {"cnn", "spectrum"}
+        for rows in by_model.values():
+            assert [r["level"] for r in rows] == params["robustness"]["levels"][name]
+            assert all(0 <= r["accuracy"] <= 1 and 0 <= r["roc_auc"] <= 1 for r in rows)
+        plot_rows = json.loads((pipeline_repo / "metrics/plots/robustness" / f"{name}.json").read_text())
+        assert len(plot_rows) == 2 * len(params["robustness"]["levels"][name])
+    attacks = json.loads((pipeline_repo / "metrics/adversarial.json").read_text())
+    assert list(attacks) == ["cnn"]  # FGSM needs gradients: the Keras models only
+    assert [r["epsilon"] for r in attacks["cnn"]] == [0, *params["adversarial"]["epsilons"]]
+    cross = json.loads((pipeline_repo / "metrics/cross_generator.json").read_text())
+    assert list(cross) == ["unseen"]
+    assert cross["unseen"]["n"] == sum(CROSS_SET.values()) and cross["unseen"]["skipped"] == 1
+    assert list(cross["unseen"]["skipped_files"])[0].endswith("corrupt.jpg")
+    for scores in cross["unseen"]["models"].values():
+        assert scores["n"] == sum(CROSS_SET.values()) and 0 <= scores["accuracy"] <= 1
+    table = (pipeline_repo / "metrics/comparison.md").read_text().splitlines()
+    assert "unseen accuracy" in table[0] and len(table) == 4
+    assert {line.split("|")[1].strip() for line in table[2:]} == {"cnn", "spectrum"}
 
 
 def test_code_change_reruns_only_the_stages_that_use_it(pipeline_repo):
@@ -74,12 +110,17 @@ champ = client.get_model_version_by_alias("deepfake-detector", "champion")
 print(json.dumps({{"models": sorted(runs["tags.model"]), "have_test": bool(runs["metrics.test_roc_auc"].notna().all()),
     "commits": sorted(set(runs["tags.git_commit"])), "hashes": sorted(set(runs["tags.data_hash"])),
     "champion_run": champ.run_id, "runs": dict(zip(runs["tags.model"], runs["run_id"])),
-    "params": sorted(c for c in runs.columns if c.startswith("params.model"))}}))
+    "params": sorted(c for c in runs.columns if c.startswith("params.model")),
+    "evaluation_metrics": sorted(c[len("metrics."):] for c in runs.columns if c.startswith("metrics.")),
+    "cnn_artifacts": [a.path for a in client.list_artifacts(dict(zip(runs["tags.model"], runs["run_id"]))["cnn"], "evaluation")]}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
     facts = json.loads(out.stdout.strip().splitlines()[-1])
     assert facts["models"] == ["cnn", "spectrum"] and facts["have_test"]
+    assert set(facts["evaluation_metrics"]) >= {"test_ece", "test_ece_uncalibrated", "test_roc_auc_ci_low",
+                                           "robust_jpeg_30_accuracy", "cross_unseen_accuracy", "val_balanced_accuracy"}
+    assert "evaluation/gradcam_cnn.png" in facts["cnn_artifacts"] and "evaluation/comparison.md" in facts["cnn_artifacts"]
     data = json.loads((pipeline_repo / "metrics/data.json").read_text())
     assert facts["hashes"] == [data["data_hash"]]
     assert len(facts["commits"]) == 1 and len(facts["commits"][0]) >= 40

@@ -14,6 +14,7 @@ from bentoml.exceptions import InvalidArgument
 
 from conftest import BIN, jpeg_bytes, pipeline_env, random_pixels
 from deepfake_detect import detector as det
+from deepfake_detect.calibration import Calibration
 from deepfake_detect.images import decode_rgb
 from deepfake_detect.manifest import read_manifest
 
@@ -58,16 +59,20 @@ def server(pipeline_repo):
         log.close()
 
 
-def test_predict_matches_the_champion_in_process(server, pipeline_repo, monkeypatch):
+def test_predict_is_the_champion_calibrated_at_the_threshold_evaluate_chose(server, pipeline_repo, monkeypatch):
     monkeypatch.chdir(pipeline_repo)  # manifest paths are relative to the repository
-    entry = next(e for e in read_manifest(Path("data/prepared/manifest.csv")) if e.split == "test")
-    answer = server.predict(image=Path(entry.path))
+    entries = [e for e in read_manifest(Path("data/prepared/manifest.csv")) if e.split == "test"][:4]
     champion = json.loads(Path("metrics/champion.json").read_text())
-    detector = det.load(Path("data/models") / champion["model"])
-    expected = float(detector.predict_proba(decode_rgb(Path(entry.path).read_bytes(), 64)[None])[0])
-    assert answer["model"] == champion["model"]
-    assert answer["p_fake"] == pytest.approx(expected, abs=1e-5)
-    assert answer["label"] == ("fake" if expected >= detector.meta.threshold else "real")
+    point = json.loads(Path("metrics/evaluate.json").read_text())[champion["model"]]["operating_point"]
+    assert point["method"] == "platt" and point["slope"] != 1.0  # a real calibration, not the identity
+    detector = det.load(Path("data/models") / champion["model"])  # as trained: raw output
+    for entry in entries:
+        answer = server.predict(image=Path(entry.path))
+        raw = detector.predict_proba(decode_rgb(Path(entry.path).read_bytes(), 64)[None], calibrated=False)
+        expected = float(Calibration(point["method"], point["slope"], point["intercept"]).apply(raw)[0])
+        assert answer["model"] == champion["model"] and answer["threshold"] == pytest.approx(point["threshold"])
+        assert answer["p_fake"] == pytest.approx(expected, abs=1e-5)
+        assert answer["label"] == ("fake" if expected >= point["threshold"] else "real")
 
 
 def test_predict_accepts_other_formats_and_sizes(server, tmp_path):
