@@ -34,6 +34,11 @@ def iter_images(entries: Sequence[Entry], image_size: int, batch_size: int = 64)
             yield np.stack(list(pool.map(lambda e: decode_rgb(Path(e.path).read_bytes(), image_size), chunk)))
 
 
+def decode_entries(entries: Sequence[Entry], image_size: int) -> np.ndarray:
+    """All the entries' images as one (n, size, size, 3) uint8 array, for subsets small enough to hold."""
+    return np.concatenate([*iter_images(entries, image_size), np.zeros((0, image_size, image_size, 3), np.uint8)])
+
+
 def decode_file(path, image_size: int):
     """tf: file path -> (size, size, 3) uint8, matching decode_rgb for prepared files."""
     import tensorflow as tf

@@ -106,3 +106,10 @@ def overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarr
 
     colours = colormaps["jet"](heat)[..., :3] * 255.0
     return np.clip((1 - alpha) * crop.astype(np.float32) + alpha * colours, 0, 255).astype(np.uint8)
+
+
+def overlays(detector: Detector, images: np.ndarray) -> list[dict]:
+    """Per image: its Grad-CAM++ and Grad-CAM overlays on the crop the model saw, and P(fake)."""
+    found = explain(detector, images)
+    return [{"plus": overlay(found.crops[i], found.gradcam_pp[i]), "plain": overlay(found.crops[i], found.gradcam[i]),
+             "p_fake": float(found.p_fake[i])} for i in range(len(images))]

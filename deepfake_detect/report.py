@@ -1,5 +1,5 @@
 """The model comparison: one row per model, as markdown for people and as the numbers behind
-the bar chart."""
+the bar chart; and the flat metric names each model's MLflow run gets."""
 
 from __future__ import annotations
 
@@ -46,3 +46,21 @@ def comparison_markdown(rows: dict[str, dict], cross: dict[str, dict]) -> str:
                  *(f"{cross[s]['models'][model]['accuracy']:.3f}" for s in sets)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def mlflow_metrics(result: dict, robustness: dict, attack: list[dict] | None, cross: dict) -> dict[str, float]:
+    """Flat names for `mlflow ui`: test_*, val_* at the chosen threshold, the intervals, and one
+    metric per robustness level, FGSM epsilon and cross-generator set."""
+    out = {f"test_{k}": v for k, v in result["test"].items() if not isinstance(v, dict)}
+    out |= {f"test_{k}_uncalibrated": v for k, v in result["test"]["uncalibrated"].items()}
+    out |= {f"val_{k}": v for k, v in result["validation"].items()}
+    out |= {f"test_{k}_ci_{end}": v for k, ci in result["test_ci95"].items() for end, v in ci.items()}
+    out["temperature"] = 1.0 / result["operating_point"]["slope"] if result["operating_point"]["method"] == "temperature" else 1.0
+    for pert, rows in robustness.items():
+        for row in rows:
+            out |= {f"robust_{pert}_{row['level']:g}_{k}": row[k] for k in ("roc_auc", "accuracy")}
+    for row in attack or []:
+        out[f"fgsm_eps_{row['epsilon']:g}_accuracy"] = row["accuracy"]
+    for set_name, scores in cross.items():
+        out |= {f"cross_{set_name}_{k}": v for k, v in scores.items() if k in ("accuracy", "roc_auc")}
+    return {k: float(v) for k, v in out.items()}

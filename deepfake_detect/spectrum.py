@@ -29,8 +29,9 @@ def radial_profile(images: np.ndarray, chunk: int = 64) -> np.ndarray:
         part = images[start : start + chunk]
         # An explicit weighted sum: a matmul against a length-3 vector is several times slower.
         gray = sum(np.float32(k) * part[..., c].astype(np.float32) for c, k in enumerate((0.299, 0.587, 0.114)))
-        gray -= gray.mean(axis=(1, 2), keepdims=True)
-        power = np.abs(fft.fftshift(fft.fft2(gray, workers=-1), axes=(1, 2))) ** 2
+        spectrum = fft.fft2(gray, workers=-1)
+        spectrum[:, 0, 0] = 0  # the mean brightness: no trace of a generator, only of the lighting
+        power = np.abs(fft.fftshift(spectrum, axes=(1, 2))) ** 2
         out[start : start + chunk] = np.log1p(power.reshape(len(part), -1)) @ rings
     return out
 

@@ -14,7 +14,7 @@ import numpy as np
 from deepfake_detect import adversarial, calibration, evaluation, explain, manifest, metrics, plots, report, tracking
 from deepfake_detect import detector as det
 from deepfake_detect.config import load_params
-from deepfake_detect.datasets import iter_images, labels_of
+from deepfake_detect.datasets import decode_entries, labels_of
 
 MODELS = Path("data/models")
 METRICS = Path("metrics")
@@ -124,7 +124,7 @@ def main() -> int:
     for name in names:
         run_id = det.read_meta(MODELS / name).extra["mlflow_run_id"]
         with mlflow.start_run(run_id=run_id):
-            mlflow.log_metrics(_run_metrics(results[name], sweep_by_model(sweep, name), attacks.get(name),
+            mlflow.log_metrics(report.mlflow_metrics(results[name], sweep_by_model(sweep, name), attacks.get(name),
                                             {s: c["models"][name] for s, c in cross.items()}))
             mlflow.log_params({"threshold_rule": cfg["threshold"]["rule"], "calibration": cfg["calibration"]})
             for png in [*shared, f"confusion_{name}.png", *([grids[name].name] if name in grids else [])]:
@@ -138,9 +138,7 @@ def sweep_by_model(sweep: dict, model: str) -> dict[str, list[dict]]:
 
 
 def _decode(entries, indices, params) -> np.ndarray:
-    chosen = [entries[i] for i in indices]
-    return np.concatenate(list(iter_images(chosen, params["prepare"]["image_size"])) or
-                          [np.zeros((0, params["prepare"]["image_size"], params["prepare"]["image_size"], 3), np.uint8)])
+    return decode_entries([entries[i] for i in indices], params["prepare"]["image_size"])
 
 
 def _explanation_grid(detector, test, y_test, p_test, cfg, params) -> Path:
@@ -150,31 +148,10 @@ def _explanation_grid(detector, test, y_test, p_test, cfg, params) -> Path:
         if len(indices) == 0:
             rows[kind] = []
             continue
-        found = explain.explain(detector, _decode(test, indices, params))
-        rows[kind] = [{"plus": explain.overlay(found.crops[i], found.gradcam_pp[i]),
-                       "plain": explain.overlay(found.crops[i], found.gradcam[i]), "p_fake": float(found.p_fake[i])}
-                      for i in range(len(indices))]
+        rows[kind] = explain.overlays(detector, _decode(test, indices, params))
     path = FIGURES / f"gradcam_{detector.meta.name}.png"
     plots.explanation_grid_png(rows, detector.meta.name, path)
     return path
-
-
-def _run_metrics(result: dict, robustness: dict, attack: list[dict] | None, cross: dict) -> dict[str, float]:
-    """Flat names for `mlflow ui`: test_*, val_* at the chosen threshold, the intervals, and one
-    metric per robustness level, FGSM epsilon and cross-generator set."""
-    out = {f"test_{k}": v for k, v in result["test"].items() if not isinstance(v, dict)}
-    out |= {f"test_{k}_uncalibrated": v for k, v in result["test"]["uncalibrated"].items()}
-    out |= {f"val_{k}": v for k, v in result["validation"].items()}
-    out |= {f"test_{k}_ci_{end}": v for k, ci in result["test_ci95"].items() for end, v in ci.items()}
-    out["temperature"] = 1.0 / result["operating_point"]["slope"] if result["operating_point"]["method"] == "temperature" else 1.0
-    for pert, rows in robustness.items():
-        for row in rows:
-            out |= {f"robust_{pert}_{row['level']:g}_{k}": row[k] for k in ("roc_auc", "accuracy")}
-    for row in attack or []:
-        out[f"fgsm_eps_{row['epsilon']:g}_accuracy"] = row["accuracy"]
-    for set_name, scores in cross.items():
-        out |= {f"cross_{set_name}_{k}": v for k, v in scores.items() if k in ("accuracy", "roc_auc")}
-    return {k: float(v) for k, v in out.items()}
 
 
 def _write_json(path: Path, data) -> None:
