@@ -47,9 +47,23 @@ def logit_model(model):
     outputs are [maps..., features]; logit = features @ kernel + bias of the `p_fake` layer."""
     import keras
 
-    pools = [layer for layer in model.layers if isinstance(layer, keras.layers.GlobalAveragePooling2D)]
     head = model.get_layer("p_fake")
+    pools = _feature_pools(head.input)
     return keras.Model(model.inputs, [*(p.input for p in pools), head.input]), head
+
+
+def _feature_pools(tensor) -> list:
+    """The global pooling layers that feed the head, found by walking back from it through
+    dropout and concatenation: not the squeeze-and-excitation pools inside EfficientNet."""
+    import keras
+
+    layer = tensor._keras_history.operation
+    if isinstance(layer, keras.layers.GlobalAveragePooling2D):
+        return [layer]
+    inputs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
+    if isinstance(layer, keras.layers.InputLayer) or not inputs:
+        return []
+    return [pool for t in inputs for pool in _feature_pools(t)]
 
 
 def logits(head, features):

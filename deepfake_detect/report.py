@@ -53,9 +53,11 @@ def mlflow_metrics(result: dict, robustness: dict, attack: list[dict] | None, cr
     metric per robustness level, FGSM epsilon and cross-generator set."""
     out = {f"test_{k}": v for k, v in result["test"].items() if not isinstance(v, dict)}
     out |= {f"test_{k}_uncalibrated": v for k, v in result["test"]["uncalibrated"].items()}
-    out |= {f"val_{k}": v for k, v in result["validation"].items()}
+    # train logged the raw validation ranking and log loss; these are at the threshold, calibrated.
+    out |= {f"val_{k}": v for k, v in result["validation"].items() if k not in ("roc_auc", "average_precision", "log_loss", "n")}
+    out["val_log_loss_calibrated"] = result["validation"]["log_loss"]
     out |= {f"test_{k}_ci_{end}": v for k, ci in result["test_ci95"].items() for end, v in ci.items()}
-    out["temperature"] = 1.0 / result["operating_point"]["slope"] if result["operating_point"]["method"] == "temperature" else 1.0
+    out |= {f"calibration_{k}": result["operating_point"][k] for k in ("slope", "intercept")}  # temperature = 1 / slope
     for pert, rows in robustness.items():
         for row in rows:
             out |= {f"robust_{pert}_{row['level']:g}_{k}": row[k] for k in ("roc_auc", "accuracy")}

@@ -126,7 +126,9 @@ def main() -> int:
         with mlflow.start_run(run_id=run_id):
             mlflow.log_metrics(report.mlflow_metrics(results[name], sweep_by_model(sweep, name), attacks.get(name),
                                             {s: c["models"][name] for s, c in cross.items()}))
-            mlflow.log_params({"threshold_rule": cfg["threshold"]["rule"], "calibration": cfg["calibration"]})
+            # Tags, not params: evaluate re-runs on the same training run when only its params change,
+            # and MLflow refuses to change a logged param.
+            mlflow.set_tags({"threshold_rule": cfg["threshold"]["rule"], "calibration": cfg["calibration"]})
             for png in [*shared, f"confusion_{name}.png", *([grids[name].name] if name in grids else [])]:
                 mlflow.log_artifact(str(FIGURES / png), artifact_path="evaluation")
             mlflow.log_artifact(str(METRICS / "comparison.md"), artifact_path="evaluation")

@@ -73,3 +73,18 @@ def test_only_convolutional_detectors_are_explained():
     assert not can_explain(spectrum)
     with pytest.raises(ValueError, match="not a convolutional network"):
         explain(spectrum, np.zeros((1, SIZE, SIZE, 3), np.uint8))
+
+
+@pytest.mark.parametrize("name", ["efficientnet_b0", "hybrid"])
+def test_backbones_are_explained_at_the_maps_that_feed_the_head(name):
+    """EfficientNet pools inside its squeeze-and-excitation blocks and the hybrid has two
+    branches: the maps must be the ones the head reads (one per branch), at the crop's size."""
+    from deepfake_detect.explain import logit_model
+
+    cfg = {"weights": "none", "dropout": 0.0, "filters": [4, 8]}
+    model = build(name, cfg, 32).model
+    probe, _ = logit_model(model)
+    assert len(probe.outputs) == (3 if name == "hybrid" else 2)  # maps per branch, then the features
+    detector = Detector(DetectorMeta(name=name, kind="keras", image_size=SIZE, crop=0), model)
+    found = explain(detector, corner_dataset(4, seed=5)[0])
+    assert found.gradcam_pp.shape == (4, SIZE, SIZE) and np.all(np.isfinite(found.gradcam_pp))
