@@ -60,6 +60,10 @@ def fit(method: str, y: np.ndarray, p: np.ndarray) -> Calibration:
         log_t = minimize_scalar(nll, bounds=(-5.0, 5.0), method="bounded").x
         return Calibration("temperature", slope=float(np.exp(-log_t)))
     platt = LogisticRegression(C=1e6).fit(z[:, None], y)  # effectively unregularised
+    if platt.coef_[0, 0] <= 0:
+        # Worse than chance on validation: a negative slope would invert the model's ranking,
+        # which is no longer calibration. Temperature scaling keeps the order.
+        return fit("temperature", y, p)
     return Calibration("platt", slope=float(platt.coef_[0, 0]), intercept=float(platt.intercept_[0]))
 
 

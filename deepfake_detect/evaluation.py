@@ -14,8 +14,29 @@ from tqdm import tqdm
 from deepfake_detect import calibration, metrics, thresholds
 from deepfake_detect.detector import Detector
 from deepfake_detect.images import ImageDecodeError, decode_rgb
-from deepfake_detect.perturbations import perturb_batch
+from deepfake_detect.perturbations import PERTURBATIONS, perturb_batch
 from deepfake_detect.prepare import classify_path, find_images
+
+
+LEVEL_RANGES = {"jpeg": (1, 100), "blur": (0, 50), "rescale": (0.01, 1), "noise": (0, 255), "crop": (0.01, 1)}
+
+
+def check_config(cfg: dict) -> None:
+    """Refuse settings that would fail late or mean nothing, saying which key to fix."""
+    if cfg["calibration"] not in calibration.METHODS:
+        raise ValueError(f"evaluate.calibration is {cfg['calibration']!r}; use one of {', '.join(calibration.METHODS)}")
+    if cfg["threshold"]["rule"] not in thresholds.RULES:
+        raise ValueError(f"evaluate.threshold.rule is {cfg['threshold']['rule']!r}; use one of {', '.join(thresholds.RULES)}")
+    if not 0 <= cfg["threshold"]["target_fpr"] <= 1:
+        raise ValueError("evaluate.threshold.target_fpr must be between 0 and 1")
+    for name, levels in cfg["robustness"]["levels"].items():
+        if name not in PERTURBATIONS:
+            raise ValueError(f"evaluate.robustness.levels has {name!r}; perturbations are {', '.join(PERTURBATIONS)}")
+        low, high = LEVEL_RANGES[name]
+        if not levels or not all(low <= level <= high for level in levels):
+            raise ValueError(f"evaluate.robustness.levels.{name} must list levels between {low} and {high}")
+    if not all(eps > 0 for eps in cfg["adversarial"]["epsilons"]):
+        raise ValueError("evaluate.adversarial.epsilons must be positive (grey levels per pixel)")
 
 
 def operating_point(y_valid: np.ndarray, raw_valid: np.ndarray, cfg: dict) -> tuple[calibration.Calibration, float]:

@@ -24,16 +24,14 @@ FIGURES = METRICS / "figures"
 
 def main() -> int:
     params = load_params()
-    cfg, names = params["evaluate"], params["train"]["models"]
-    bins, seed = cfg["calibration_bins"], cfg["seed"]
+    cfg, names, size = params["evaluate"], params["train"]["models"], params["prepare"]["image_size"]
     entries = manifest.read_manifest(Path("data/prepared/manifest.csv"))
     valid, test = ([e for e in entries if e.split == s] for s in ("valid", "test"))
-    y_valid, y_test = labels_of(valid), labels_of(test)
     try:
-        cross_sets = {name: evaluation.load_labelled_folder(Path(folder), params["prepare"]["image_size"],
-                                                            cfg["cross_generator_max_images"], seed)
+        evaluation.check_config(cfg)
+        cross_sets = {name: evaluation.load_labelled_folder(Path(folder), size, cfg["cross_generator_max_images"], cfg["seed"])
                       for name, folder in (cfg["cross_generator"] or {}).items()}
-    except FileNotFoundError as err:
+    except (ValueError, FileNotFoundError) as err:
         print(f"evaluate: {err}", file=sys.stderr)
         return 1
     tracking.setup(params["mlflow"], Path.cwd())
@@ -42,26 +40,67 @@ def main() -> int:
     (PLOTS / "robustness").mkdir(parents=True)
     FIGURES.mkdir(parents=True)
 
-    detectors, results, p_tests = {}, {}, {}
-    curves = {"roc": {}, "pr": {}, "calibration": {}}
-    reliability, confusions = {}, []
+    detectors = {name: det.load(MODELS / name) for name in names}
+    results, p_tests = _score(detectors, valid, test, cfg)
+    y_test = labels_of(test)
+    sweep = _robustness(detectors, test, y_test, cfg, size)
+    attacks = _adversarial(detectors, test, y_test, cfg, size)
+    cross = {}
+    for set_name, data in cross_sets.items():
+        cross[set_name] = {"n": int(len(data.y)), "skipped": len(data.skipped), "skipped_files": dict(list(data.skipped.items())[:20]),
+                           "models": {n: evaluation.set_metrics(data.y, d.predict_proba(data.images), d.meta.threshold)
+                                      for n, d in detectors.items()}}
+        print(f"evaluate: cross-generator set {set_name}: {cross[set_name]['n']} images, {len(data.skipped)} unreadable skipped")
+    _write_json(METRICS / "cross_generator.json", cross)
+    for name, detector in detectors.items():
+        if explain.can_explain(detector):
+            sample = evaluation.explanation_sample(y_test, p_tests[name], detector.meta.threshold, cfg["explain"]["per_kind"], cfg["seed"])
+            rows = {kind: explain.overlays(detector, decode_entries([test[i] for i in idx], size)) if len(idx) else []
+                    for kind, idx in sample.items()}
+            plots.explanation_grid_png(rows, name, FIGURES / f"gradcam_{name}.png")
+
+    table = {n: report.summary_row(results[n], _by_model(sweep, n), attacks.get(n), results[n]["validation"]["roc_auc"])
+             for n in names}
+    (METRICS / "comparison.md").write_text(report.comparison_markdown(table, cross))
+    plots.comparison_png(table, report.BAR_COLUMNS, FIGURES / "comparison.png")
+    _write_json(METRICS / "evaluate.json", results)
+
     for name in names:
-        detector = det.load(MODELS / name)
+        with mlflow.start_run(run_id=det.read_meta(MODELS / name).extra["mlflow_run_id"]):
+            mlflow.log_metrics(report.mlflow_metrics(results[name], _by_model(sweep, name), attacks.get(name),
+                                                     {s: c["models"][name] for s, c in cross.items()}))
+            # Tags, not params: evaluate re-runs on the same training run when only its params change,
+            # and MLflow refuses to change a logged param.
+            mlflow.set_tags({"threshold_rule": cfg["threshold"]["rule"], "calibration": cfg["calibration"]})
+            for png in ["roc", "pr", "calibration", "robustness", "adversarial", "comparison", f"confusion_{name}", f"gradcam_{name}"]:
+                if (FIGURES / f"{png}.png").exists():
+                    mlflow.log_artifact(str(FIGURES / f"{png}.png"), artifact_path="evaluation")
+            mlflow.log_artifact(str(METRICS / "comparison.md"), artifact_path="evaluation")
+    return 0
+
+
+def _score(detectors: dict, valid, test, cfg: dict) -> tuple[dict, dict]:
+    """Fit each detector's operating point on validation (setting it on the detector), score the
+    test split once; write the curve data and the PNGs. Returns the results and test P(fake)."""
+    bins = cfg["calibration_bins"]
+    y_valid, y_test = labels_of(valid), labels_of(test)
+    results, p_tests, reliability, confusions = {}, {}, {}, []
+    curves = {"roc": {}, "pr": {}, "calibration": {}}
+    for name, detector in detectors.items():
         raw_valid = det.predict_entries(detector, valid, calibrated=False)
         fitted, threshold = evaluation.operating_point(y_valid, raw_valid, cfg)
         detector.meta.calibration, detector.meta.threshold = fitted.to_dict(), threshold
         raw_test = det.predict_entries(detector, test, calibrated=False)
-        p_test = fitted.apply(raw_test)
+        p_test = p_tests[name] = fitted.apply(raw_test)
         scores = metrics.binary_metrics(y_test, p_test, threshold, bins)
         matrix = metrics.confusion(y_test, p_test, threshold)
         results[name] = {
             "operating_point": {**fitted.to_dict(), "threshold": threshold, "rule": cfg["threshold"]["rule"]},
             "validation": metrics.binary_metrics(y_valid, fitted.apply(raw_valid), threshold, bins),
             "test": {**scores, "uncalibrated": metrics.probability_scores(y_test, raw_test, bins)},
-            "test_ci95": metrics.bootstrap_ci(y_test, p_test, threshold, cfg["bootstrap_samples"], seed),
+            "test_ci95": metrics.bootstrap_ci(y_test, p_test, threshold, cfg["bootstrap_samples"], cfg["seed"]),
             "confusion": matrix.tolist(),
         }
-        detectors[name], p_tests[name] = detector, p_test
         curves["roc"][name], curves["pr"][name] = metrics.roc_points(y_test, p_test), metrics.pr_points(y_test, p_test)
         reliability[name] = {"raw": calibration.reliability_points(y_test, raw_test, bins),
                              "calibrated": calibration.reliability_points(y_test, p_test, bins)}
@@ -73,87 +112,43 @@ def main() -> int:
         print(f"evaluate: {name}: {fitted.method} calibration, threshold {threshold:.3f}; test ROC-AUC "
               f"{scores['roc_auc']:.4f} [{ci['low']:.4f}, {ci['high']:.4f}], accuracy {scores['accuracy']:.4f}, "
               f"ECE {results[name]['test']['uncalibrated']['ece']:.4f} -> {scores['ece']:.4f}")
-
     for kind in ("roc", "pr", "calibration"):
         _write_json(PLOTS / f"{kind}.json", metrics.rows_by_model(curves[kind]))
     _write_json(PLOTS / "confusion.json", confusions)
     plots.curves_png(curves["roc"], "fpr", "tpr", "ROC on the test split", FIGURES / "roc.png", diagonal=True)
     plots.curves_png(curves["pr"], "recall", "precision", "Precision-recall on the test split", FIGURES / "pr.png", diagonal=False)
     plots.reliability_png(reliability, "Reliability on the test split", FIGURES / "calibration.png")
+    return results, p_tests
 
-    # Robustness and FGSM on seeded, class-balanced subsets of the test split.
-    subset = evaluation.stratified_subset(y_test, cfg["robustness"]["max_images"], seed)
-    images, y_sub = _decode(test, subset, params), y_test[subset]
-    sweep = evaluation.robustness_sweep(detectors, images, y_sub, cfg["robustness"]["levels"], seed)
-    clean = {name: metrics.binary_metrics(y_sub, d.predict_proba(images), d.meta.threshold) for name, d in detectors.items()}
-    _write_json(METRICS / "robustness.json", {"n": int(len(y_sub)), "clean": {
+
+def _robustness(detectors: dict, test, y_test: np.ndarray, cfg: dict, size: int) -> dict:
+    """The sweep on a seeded, class-balanced subset of test: JSON, one plot table per perturbation, the PNG."""
+    subset = evaluation.stratified_subset(y_test, cfg["robustness"]["max_images"], cfg["seed"])
+    images, y = decode_entries([test[i] for i in subset], size), y_test[subset]
+    sweep = evaluation.robustness_sweep(detectors, images, y, cfg["robustness"]["levels"], cfg["seed"])
+    clean = {name: metrics.binary_metrics(y, d.predict_proba(images), d.meta.threshold) for name, d in detectors.items()}
+    _write_json(METRICS / "robustness.json", {"n": int(len(y)), "clean": {
         n: {k: c[k] for k in ("roc_auc", "accuracy")} for n, c in clean.items()}, "perturbations": sweep})
     for pert, by_model in sweep.items():
         _write_json(PLOTS / "robustness" / f"{pert}.json", metrics.rows_by_model(by_model))
     plots.robustness_png(sweep, clean, FIGURES / "robustness.png")
+    return sweep
 
+
+def _adversarial(detectors: dict, test, y_test: np.ndarray, cfg: dict, size: int) -> dict:
     attackable = {n: d for n, d in detectors.items() if adversarial.can_attack(d)}
-    adv_subset = evaluation.stratified_subset(y_test, cfg["adversarial"]["max_images"], seed)
-    adv_images = _decode(test, adv_subset, params) if attackable else None
-    attacks = {n: adversarial.accuracy_under_attack(d, adv_images, y_test[adv_subset], cfg["adversarial"]["epsilons"])
+    subset = evaluation.stratified_subset(y_test, cfg["adversarial"]["max_images"], cfg["seed"])
+    images = decode_entries([test[i] for i in subset], size) if attackable else None
+    attacks = {n: adversarial.accuracy_under_attack(d, images, y_test[subset], cfg["adversarial"]["epsilons"])
                for n, d in attackable.items()}
     _write_json(METRICS / "adversarial.json", attacks)
     if attacks:
         plots.adversarial_png(attacks, FIGURES / "adversarial.png")
-
-    cross = {}
-    for set_name, data in cross_sets.items():
-        cross[set_name] = {"n": int(len(data.y)), "skipped": len(data.skipped), "skipped_files": dict(list(data.skipped.items())[:20]),
-                           "models": {n: evaluation.set_metrics(data.y, d.predict_proba(data.images), d.meta.threshold)
-                                      for n, d in detectors.items()}}
-        print(f"evaluate: cross-generator set {set_name}: {cross[set_name]['n']} images, {len(data.skipped)} unreadable skipped")
-    _write_json(METRICS / "cross_generator.json", cross)
-
-    grids = {}
-    for name, detector in detectors.items():
-        if explain.can_explain(detector):
-            grids[name] = _explanation_grid(detector, test, y_test, p_tests[name], cfg, params)
-
-    table = {n: report.summary_row(results[n], sweep_by_model(sweep, n), attacks.get(n),
-                                   results[n]["validation"]["roc_auc"]) for n in names}
-    (METRICS / "comparison.md").write_text(report.comparison_markdown(table, cross))
-    plots.comparison_png(table, report.BAR_COLUMNS, FIGURES / "comparison.png")
-    _write_json(METRICS / "evaluate.json", results)
-
-    shared = ["roc.png", "pr.png", "calibration.png", "robustness.png", "comparison.png"]
-    for name in names:
-        run_id = det.read_meta(MODELS / name).extra["mlflow_run_id"]
-        with mlflow.start_run(run_id=run_id):
-            mlflow.log_metrics(report.mlflow_metrics(results[name], sweep_by_model(sweep, name), attacks.get(name),
-                                            {s: c["models"][name] for s, c in cross.items()}))
-            # Tags, not params: evaluate re-runs on the same training run when only its params change,
-            # and MLflow refuses to change a logged param.
-            mlflow.set_tags({"threshold_rule": cfg["threshold"]["rule"], "calibration": cfg["calibration"]})
-            for png in [*shared, f"confusion_{name}.png", *([grids[name].name] if name in grids else [])]:
-                mlflow.log_artifact(str(FIGURES / png), artifact_path="evaluation")
-            mlflow.log_artifact(str(METRICS / "comparison.md"), artifact_path="evaluation")
-    return 0
+    return attacks
 
 
-def sweep_by_model(sweep: dict, model: str) -> dict[str, list[dict]]:
+def _by_model(sweep: dict, model: str) -> dict[str, list[dict]]:
     return {pert: by_model[model] for pert, by_model in sweep.items()}
-
-
-def _decode(entries, indices, params) -> np.ndarray:
-    return decode_entries([entries[i] for i in indices], params["prepare"]["image_size"])
-
-
-def _explanation_grid(detector, test, y_test, p_test, cfg, params) -> Path:
-    sample = evaluation.explanation_sample(y_test, p_test, detector.meta.threshold, cfg["explain"]["per_kind"], cfg["seed"])
-    rows = {}
-    for kind, indices in sample.items():
-        if len(indices) == 0:
-            rows[kind] = []
-            continue
-        rows[kind] = explain.overlays(detector, _decode(test, indices, params))
-    path = FIGURES / f"gradcam_{detector.meta.name}.png"
-    plots.explanation_grid_png(rows, detector.meta.name, path)
-    return path
 
 
 def _write_json(path: Path, data) -> None:

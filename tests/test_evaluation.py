@@ -7,7 +7,7 @@ import pytest
 from conftest import jpeg_bytes
 from deepfake_detect import adversarial, calibration, evaluation, metrics
 from deepfake_detect.detector import Detector, DetectorMeta
-from deepfake_detect.perturbations import PERTURBATIONS, perturb_batch
+from deepfake_detect.perturbations import perturb_batch
 from deepfake_detect.thresholds import choose_threshold
 
 
@@ -33,6 +33,15 @@ def test_calibration_fitted_on_validation_lowers_ece_on_test(method):
     # A monotone map: the ranking, hence ROC-AUC, is unchanged.
     assert metrics.ranking_metrics(y_test, fitted.apply(p_test))["roc_auc"] == pytest.approx(
         metrics.ranking_metrics(y_test, p_test)["roc_auc"])
+
+
+@pytest.mark.parametrize("method", ["temperature", "platt"])
+def test_calibration_never_inverts_the_ranking(method):
+    y, p = overconfident_scores(2000, seed=6)
+    backwards = 1.0 - p  # a model worse than chance on validation
+    fitted = calibration.fit(method, y, backwards)
+    assert fitted.slope > 0
+    assert np.all(np.diff(fitted.apply(np.sort(backwards))) >= 0)
 
 
 def test_calibration_none_is_the_identity_and_unknown_methods_are_refused():
@@ -220,3 +229,27 @@ def test_fgsm_moves_each_pixel_by_epsilon_at_most_and_lowers_accuracy():
     assert [r["epsilon"] for r in rows] == [0, 1, 4, 16] and rows[0]["accuracy"] == 1.0
     accuracies = [r["accuracy"] for r in rows]
     assert accuracies == sorted(accuracies, reverse=True) and accuracies[-1] < 0.5
+
+
+@pytest.mark.parametrize("key,value,message", [
+    (("calibration",), "isotonic", "evaluate.calibration"),
+    (("threshold", "rule"), "accuracy", "evaluate.threshold.rule"),
+    (("robustness", "levels", "sharpen"), [1], "perturbations are jpeg"),
+    (("robustness", "levels", "jpeg"), [95, 0], "levels.jpeg must list levels between 1 and 100"),
+    (("adversarial", "epsilons"), [0, 2], "epsilons must be positive"),
+])
+def test_bad_evaluate_params_are_refused_with_the_key_to_fix(key, value, message):
+    import copy
+
+    import yaml
+
+    from conftest import ROOT
+
+    cfg = copy.deepcopy(yaml.safe_load((ROOT / "params.yaml").read_text())["evaluate"])
+    evaluation.check_config(cfg)  # the defaults pass
+    target = cfg
+    for part in key[:-1]:
+        target = target[part]
+    target[key[-1]] = value
+    with pytest.raises(ValueError, match=message):
+        evaluation.check_config(cfg)
