@@ -1,8 +1,9 @@
 """Turning scores into probabilities that mean what they say: temperature scaling or Platt
 scaling, fitted on the validation split, and the expected calibration error that measures it.
 
-Both act on the model's logit, so they never change the ranking (ROC-AUC), only how far the
-probabilities sit from 0 and 1.
+Both act on the model's logit with a positive slope, so they never change the ranking, only how
+far the probabilities sit from 0 and 1. (Calibrated probabilities can round to exactly 0 or 1 where
+the raw scores did not, so ranking metrics are computed on the raw scores.)
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from sklearn.calibration import calibration_curve
 from sklearn.linear_model import LogisticRegression
 
 METHODS = ("temperature", "platt", "none")
-EPS = 1e-7
+# The open interval (0, 1) in float64: confident scores keep their order (float32 outputs reach 1e-38).
+LOW, HIGH = np.finfo(np.float64).tiny, np.nextafter(1.0, 0.0)
 
 
 @dataclass
@@ -36,7 +38,7 @@ class Calibration:
 
 
 def logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=np.float64), EPS, 1 - EPS)
+    p = np.clip(np.asarray(p, dtype=np.float64), LOW, HIGH)
     return np.log(p) - np.log1p(-p)
 
 
@@ -54,7 +56,7 @@ def fit(method: str, y: np.ndarray, p: np.ndarray) -> Calibration:
     if method == "temperature":
         # One parameter, the log-temperature, by minimising the validation log loss.
         def nll(log_t: float) -> float:
-            q = np.clip(sigmoid(z / np.exp(log_t)), EPS, 1 - EPS)
+            q = np.clip(sigmoid(z / np.exp(log_t)), 1e-12, 1 - 1e-12)
             return float(-np.mean(y * np.log(q) + (1 - y) * np.log1p(-q)))
 
         log_t = minimize_scalar(nll, bounds=(-5.0, 5.0), method="bounded").x

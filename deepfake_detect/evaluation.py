@@ -40,20 +40,32 @@ def check_config(cfg: dict) -> None:
 
 
 def operating_point(y_valid: np.ndarray, raw_valid: np.ndarray, cfg: dict) -> tuple[calibration.Calibration, float]:
-    """Calibration fitted on validation, then the threshold chosen by the rule on the calibrated
-    validation probabilities (the scale the service reports)."""
+    """Calibration fitted on validation, and the threshold chosen by the rule on the validation
+    scores, expressed on the calibrated scale the service reports (the map is increasing, so the
+    decisions are the same)."""
     fitted = calibration.fit(cfg["calibration"], y_valid, raw_valid)
     rule = cfg["threshold"]
-    threshold = thresholds.choose_threshold(y_valid, fitted.apply(raw_valid), rule["rule"], rule["target_fpr"])
-    return fitted, threshold
+    raw_threshold = thresholds.choose_threshold(y_valid, raw_valid, rule["rule"], rule["target_fpr"])
+    return fitted, float(fitted.apply(np.array([raw_threshold]))[0])
+
+
+def score_images(detector: Detector, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The raw scores (for ranking metrics) and the calibrated P(fake) (for decisions)."""
+    raw = detector.predict_proba(images, calibrated=False)
+    return raw, calibration.Calibration(**detector.meta.calibration).apply(raw)
 
 
 def stratified_subset(y: np.ndarray, limit: int, seed: int) -> np.ndarray:
-    """Sorted indices of at most `limit` items, the same share of each class; all when limit <= 0."""
+    """Sorted indices of about `limit` items, the same share of each class and at least one of each
+    class present; all when limit <= 0."""
     if limit <= 0 or limit >= len(y):
         return np.arange(len(y))
     rng = np.random.default_rng(seed)
-    picks = [rng.choice(np.flatnonzero(y == c), round(limit * np.mean(y == c)), replace=False) for c in (0, 1)]
+    picks = []
+    for c in (0, 1):
+        members = np.flatnonzero(y == c)
+        if len(members):
+            picks.append(rng.choice(members, min(len(members), max(1, round(limit * len(members) / len(y)))), replace=False))
     return np.sort(np.concatenate(picks))
 
 
@@ -66,8 +78,8 @@ def robustness_sweep(detectors: dict[str, Detector], images: np.ndarray, y: np.n
     for name, level in tqdm(jobs, desc="robustness sweep", unit="level"):
         perturbed = perturb_batch(images, name, level, seed)
         for model, detector in detectors.items():
-            p = detector.predict_proba(perturbed)
-            scores = metrics.binary_metrics(y, p, detector.meta.threshold)
+            raw, p = score_images(detector, perturbed)
+            scores = metrics.binary_metrics(y, p, detector.meta.threshold, raw=raw)
             out[name][model].append({"level": float(level), **{k: scores[k] for k in (
                 "roc_auc", "accuracy", "balanced_accuracy", "recall", "ece")},
                 "fake_rate": float(np.mean(p >= detector.meta.threshold))})
@@ -107,14 +119,17 @@ def load_labelled_folder(folder: Path, image_size: int, limit: int, seed: int) -
     return LabelledImages(pixels, np.array(ys, dtype=np.int32), paths, skipped)
 
 
-def set_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
-    """Metrics for a cross-generator set, which may hold one class only (fakes of a new
-    generator): then the fraction called correctly is all there is to report."""
-    if len(y) == 0:
-        return {"n": 0}
-    if len(np.unique(y)) == 2:
-        return metrics.binary_metrics(y, p, threshold)
-    return {"accuracy": float(np.mean((p >= threshold) == y)), "n": int(len(y)), "threshold": float(threshold)}
+def set_metrics(detector: Detector, data: LabelledImages) -> dict:
+    """Metrics for a cross-generator set at the detector's threshold. A set may hold one class
+    only (fakes of a new generator): then the share called correctly is all there is to report;
+    a set with no readable image has nothing to report."""
+    if len(data.y) == 0:
+        return {"accuracy": None, "n": 0}
+    raw, p = score_images(detector, data.images)
+    if len(np.unique(data.y)) == 2:
+        return metrics.binary_metrics(data.y, p, detector.meta.threshold, raw=raw)
+    return {"accuracy": float(np.mean((p >= detector.meta.threshold) == data.y)), "n": int(len(data.y)),
+            "threshold": float(detector.meta.threshold)}
 
 
 def explanation_sample(y: np.ndarray, p: np.ndarray, threshold: float, per_kind: int, seed: int) -> dict[str, np.ndarray]:

@@ -80,10 +80,11 @@ def _maps(model, crops: np.ndarray, explained: np.ndarray) -> tuple[np.ndarray, 
     sign = tf.convert_to_tensor(2.0 * explained - 1.0, tf.float32)  # +logit for fake, -logit for real
     with tf.GradientTape() as tape:
         *maps, features = probe(x, training=False)
-        maps = [tf.cast(m, tf.float32) for m in maps]
         tape.watch(maps)
         score = tf.reduce_sum(sign * logits(head, features))
-    grads = tape.gradient(score, maps)
+    # Gradients with respect to the maps the model computed (float16 under mixed precision), then float32.
+    grads = [tf.cast(g, tf.float32) for g in tape.gradient(score, maps)]
+    maps = [tf.cast(m, tf.float32) for m in maps]
     size = crops.shape[1:3]
     plus = sum(tf.image.resize(_gradcam_pp(a, g)[..., None], size)[..., 0] for a, g in zip(maps, grads))
     plain = sum(tf.image.resize(_gradcam(a, g)[..., None], size)[..., 0] for a, g in zip(maps, grads))

@@ -9,20 +9,23 @@ from deepfake_detect.calibration import expected_calibration_error
 from deepfake_detect.classes import LABELS
 
 
-def binary_metrics(y_true: np.ndarray, p_fake: np.ndarray, threshold: float, bins: int = 10) -> dict[str, float]:
+def binary_metrics(y_true: np.ndarray, p_fake: np.ndarray, threshold: float, bins: int = 10,
+                   raw: np.ndarray | None = None) -> dict[str, float]:
     """Decisions at `threshold` (accuracy ... f1) and threshold-free scores of the probabilities
-    (ranking: roc_auc, average_precision; probability quality: log_loss, brier, ece)."""
+    (ranking: roc_auc, average_precision, on the `raw` scores when given, which calibration cannot
+    have tied; probability quality: log_loss, brier, ece)."""
     y_pred = (p_fake >= threshold).astype(int)
     two_classes = len(np.unique(y_true)) == 2
     nan = float("nan")
+    ranked = p_fake if raw is None else raw
     return {
         "accuracy": float(skm.accuracy_score(y_true, y_pred)),
         "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, y_pred)) if two_classes else nan,
         "precision": float(skm.precision_score(y_true, y_pred, zero_division=0)),
         "recall": float(skm.recall_score(y_true, y_pred, zero_division=0)),
         "f1": float(skm.f1_score(y_true, y_pred, zero_division=0)),
-        "roc_auc": float(skm.roc_auc_score(y_true, p_fake)) if two_classes else nan,
-        "average_precision": float(skm.average_precision_score(y_true, p_fake)) if two_classes else nan,
+        "roc_auc": float(skm.roc_auc_score(y_true, ranked)) if two_classes else nan,
+        "average_precision": float(skm.average_precision_score(y_true, ranked)) if two_classes else nan,
         **probability_scores(y_true, p_fake, bins),
         "threshold": float(threshold),
         "n": int(len(y_true)),
@@ -50,9 +53,10 @@ def ranking_metrics(y_true: np.ndarray, p_fake: np.ndarray) -> dict[str, float]:
 
 
 def bootstrap_ci(y_true: np.ndarray, p_fake: np.ndarray, threshold: float, samples: int, seed: int,
-                 level: float = 0.95) -> dict[str, dict[str, float]]:
-    """Percentile bootstrap intervals for ROC-AUC and accuracy: resample the images with
-    replacement, stratified by class so every resample has both."""
+                 level: float = 0.95, raw: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+    """Percentile bootstrap intervals for ROC-AUC (on `raw` when given) and accuracy: resample the
+    images with replacement, stratified by class so every resample has both."""
+    ranked = p_fake if raw is None else raw
     rng = np.random.default_rng(seed)
     by_class = [np.flatnonzero(y_true == c) for c in (0, 1)]
     if samples <= 0 or any(len(idx) == 0 for idx in by_class):
@@ -61,7 +65,7 @@ def bootstrap_ci(y_true: np.ndarray, p_fake: np.ndarray, threshold: float, sampl
     correct = (p_fake >= threshold).astype(int) == y_true
     for i in range(samples):
         pick = np.concatenate([rng.choice(idx, len(idx)) for idx in by_class])
-        aucs[i] = skm.roc_auc_score(y_true[pick], p_fake[pick])
+        aucs[i] = skm.roc_auc_score(y_true[pick], ranked[pick])
         accs[i] = correct[pick].mean()
     tail = (1 - level) / 2 * 100
     return {name: {"low": float(np.percentile(v, tail)), "high": float(np.percentile(v, 100 - tail))}
@@ -73,15 +77,21 @@ def confusion(y_true: np.ndarray, p_fake: np.ndarray, threshold: float) -> np.nd
     return skm.confusion_matrix(y_true, (p_fake >= threshold).astype(int), labels=[0, 1])
 
 
-def roc_points(y_true: np.ndarray, p_fake: np.ndarray) -> list[dict[str, float]]:
-    fpr, tpr, thresholds = skm.roc_curve(y_true, p_fake, drop_intermediate=True)
-    return [{"fpr": float(f), "tpr": float(t), "threshold": float(min(th, 1.0))} for f, t, th in zip(fpr, tpr, thresholds)]
+def roc_points(y_true: np.ndarray, scores: np.ndarray, to_probability=None) -> list[dict[str, float]]:
+    """The ROC curve of `scores`; `to_probability` maps each point's threshold to the calibrated scale."""
+    fpr, tpr, thresholds = skm.roc_curve(y_true, scores, drop_intermediate=True)
+    shown = _on_scale(np.minimum(thresholds, 1.0), to_probability)
+    return [{"fpr": float(f), "tpr": float(t), "threshold": float(th)} for f, t, th in zip(fpr, tpr, shown)]
 
 
-def pr_points(y_true: np.ndarray, p_fake: np.ndarray) -> list[dict[str, float]]:
-    precision, recall, thresholds = skm.precision_recall_curve(y_true, p_fake, drop_intermediate=True)
-    thresholds = np.append(thresholds, 1.0)
-    return [{"recall": float(r), "precision": float(p), "threshold": float(t)} for p, r, t in zip(precision, recall, thresholds)]
+def pr_points(y_true: np.ndarray, scores: np.ndarray, to_probability=None) -> list[dict[str, float]]:
+    precision, recall, thresholds = skm.precision_recall_curve(y_true, scores, drop_intermediate=True)
+    shown = _on_scale(np.append(thresholds, 1.0), to_probability)
+    return [{"recall": float(r), "precision": float(p), "threshold": float(t)} for p, r, t in zip(precision, recall, shown)]
+
+
+def _on_scale(thresholds: np.ndarray, to_probability) -> np.ndarray:
+    return thresholds if to_probability is None else to_probability(thresholds)
 
 
 def rows_by_model(curves: dict[str, list[dict]]) -> list[dict]:

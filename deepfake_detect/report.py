@@ -43,9 +43,13 @@ def comparison_markdown(rows: dict[str, dict], cross: dict[str, dict]) -> str:
                                             "log_loss", "brier")),
                  f"{r['ece_uncalibrated']:.3f} → {r['ece']:.3f}", f"{r['threshold']:.3f}",
                  f"{r['worst_perturbation']} ({r['worst_robust_accuracy']:.3f})", fgsm,
-                 *(f"{cross[s]['models'][model]['accuracy']:.3f}" for s in sets)]
+                 *(_number(cross[s]["models"][model]["accuracy"]) for s in sets)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _number(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def mlflow_metrics(result: dict, robustness: dict, attack: list[dict] | None, cross: dict) -> dict[str, float]:
@@ -64,5 +68,5 @@ def mlflow_metrics(result: dict, robustness: dict, attack: list[dict] | None, cr
     for row in attack or []:
         out[f"fgsm_eps_{row['epsilon']:g}_accuracy"] = row["accuracy"]
     for set_name, scores in cross.items():
-        out |= {f"cross_{set_name}_{k}": v for k, v in scores.items() if k in ("accuracy", "roc_auc")}
+        out |= {f"cross_{set_name}_{k}": v for k, v in scores.items() if k in ("accuracy", "roc_auc") and v is not None}
     return {k: float(v) for k, v in out.items()}

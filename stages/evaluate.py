@@ -48,8 +48,7 @@ def main() -> int:
     cross = {}
     for set_name, data in cross_sets.items():
         cross[set_name] = {"n": int(len(data.y)), "skipped": len(data.skipped), "skipped_files": dict(list(data.skipped.items())[:20]),
-                           "models": {n: evaluation.set_metrics(data.y, d.predict_proba(data.images), d.meta.threshold)
-                                      for n, d in detectors.items()}}
+                           "models": {n: evaluation.set_metrics(d, data) for n, d in detectors.items()}}
         print(f"evaluate: cross-generator set {set_name}: {cross[set_name]['n']} images, {len(data.skipped)} unreadable skipped")
     _write_json(METRICS / "cross_generator.json", cross)
     for name, detector in detectors.items():
@@ -92,16 +91,18 @@ def _score(detectors: dict, valid, test, cfg: dict) -> tuple[dict, dict]:
         detector.meta.calibration, detector.meta.threshold = fitted.to_dict(), threshold
         raw_test = det.predict_entries(detector, test, calibrated=False)
         p_test = p_tests[name] = fitted.apply(raw_test)
-        scores = metrics.binary_metrics(y_test, p_test, threshold, bins)
+        scores = metrics.binary_metrics(y_test, p_test, threshold, bins, raw=raw_test)
         matrix = metrics.confusion(y_test, p_test, threshold)
         results[name] = {
             "operating_point": {**fitted.to_dict(), "threshold": threshold, "rule": cfg["threshold"]["rule"]},
-            "validation": metrics.binary_metrics(y_valid, fitted.apply(raw_valid), threshold, bins),
+            # Fitted on validation: these validation numbers are in-sample, for comparison with test.
+            "validation": metrics.binary_metrics(y_valid, fitted.apply(raw_valid), threshold, bins, raw=raw_valid),
             "test": {**scores, "uncalibrated": metrics.probability_scores(y_test, raw_test, bins)},
-            "test_ci95": metrics.bootstrap_ci(y_test, p_test, threshold, cfg["bootstrap_samples"], cfg["seed"]),
+            "test_ci95": metrics.bootstrap_ci(y_test, p_test, threshold, cfg["bootstrap_samples"], cfg["seed"], raw=raw_test),
             "confusion": matrix.tolist(),
         }
-        curves["roc"][name], curves["pr"][name] = metrics.roc_points(y_test, p_test), metrics.pr_points(y_test, p_test)
+        curves["roc"][name] = metrics.roc_points(y_test, raw_test, fitted.apply)
+        curves["pr"][name] = metrics.pr_points(y_test, raw_test, fitted.apply)
         reliability[name] = {"raw": calibration.reliability_points(y_test, raw_test, bins),
                              "calibrated": calibration.reliability_points(y_test, p_test, bins)}
         curves["calibration"][name] = reliability[name]["calibrated"]
@@ -126,7 +127,8 @@ def _robustness(detectors: dict, test, y_test: np.ndarray, cfg: dict, size: int)
     subset = evaluation.stratified_subset(y_test, cfg["robustness"]["max_images"], cfg["seed"])
     images, y = decode_entries([test[i] for i in subset], size), y_test[subset]
     sweep = evaluation.robustness_sweep(detectors, images, y, cfg["robustness"]["levels"], cfg["seed"])
-    clean = {name: metrics.binary_metrics(y, d.predict_proba(images), d.meta.threshold) for name, d in detectors.items()}
+    clean = {name: metrics.binary_metrics(y, p, d.meta.threshold, raw=raw)
+             for name, d in detectors.items() for raw, p in [evaluation.score_images(d, images)]}
     _write_json(METRICS / "robustness.json", {"n": int(len(y)), "clean": {
         n: {k: c[k] for k in ("roc_auc", "accuracy")} for n, c in clean.items()}, "perturbations": sweep})
     for pert, by_model in sweep.items():
@@ -152,7 +154,18 @@ def _by_model(sweep: dict, model: str) -> dict[str, list[dict]]:
 
 
 def _write_json(path: Path, data) -> None:
-    path.write_text(json.dumps(data, indent=1) + "\n")
+    """NaN (a metric undefined for one class) becomes null: JSON has no NaN."""
+    path.write_text(json.dumps(_nan_to_none(data), indent=1, allow_nan=False) + "\n")
+
+
+def _nan_to_none(value):
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    return value
 
 
 if __name__ == "__main__":

@@ -35,13 +35,30 @@ def test_calibration_fitted_on_validation_lowers_ece_on_test(method):
         metrics.ranking_metrics(y_test, p_test)["roc_auc"])
 
 
-@pytest.mark.parametrize("method", ["temperature", "platt"])
-def test_calibration_never_inverts_the_ranking(method):
+def test_platt_never_inverts_the_ranking_of_a_model_worse_than_chance():
     y, p = overconfident_scores(2000, seed=6)
-    backwards = 1.0 - p  # a model worse than chance on validation
-    fitted = calibration.fit(method, y, backwards)
-    assert fitted.slope > 0
+    backwards = 1.0 - p
+    fitted = calibration.fit("platt", y, backwards)
+    assert fitted.method == "temperature" and fitted.slope > 0  # the fallback keeps the order
     assert np.all(np.diff(fitted.apply(np.sort(backwards))) >= 0)
+
+
+def test_confident_scores_keep_their_ranking_through_calibration_and_metrics():
+    """Raw float32 sigmoid outputs reach 1e-30; a near-separable validation set makes temperature
+    scaling sharpen them further. Ranking metrics must still see the raw order."""
+    rng = np.random.default_rng(8)
+    y = np.repeat([0, 1], 500)
+    logit = np.where(y == 1, 1.0, -1.0) * rng.uniform(5, 60, 1000) + rng.normal(0, 8, 1000)
+    raw = calibration.sigmoid(logit).astype(np.float32).astype(np.float64)
+    fitted = calibration.fit("temperature", y, raw)
+    small = np.array([1e-30, 1e-20, 1e-12, 1e-9])
+    assert np.all(np.diff(calibration.logit(small)) > 0)  # no clipping into ties
+    from sklearn.metrics import roc_auc_score
+
+    exact = roc_auc_score(y, logit.astype(np.float32))
+    scores = metrics.binary_metrics(y, fitted.apply(raw), 0.5, raw=raw)
+    assert scores["roc_auc"] == pytest.approx(roc_auc_score(y, raw))
+    assert abs(scores["roc_auc"] - exact) < 1e-3
 
 
 def test_calibration_none_is_the_identity_and_unknown_methods_are_refused():
@@ -182,10 +199,14 @@ def test_cross_generator_folder_is_read_by_label_and_skips_unreadable_files(tmp_
     assert data.images.shape == (7, 64, 64, 3) and data.images.dtype == np.uint8
     assert sorted(data.y.tolist()) == [0, 0, 0, 1, 1, 1, 1]
     assert list(data.skipped) == [str(tmp_path / "sg2" / "fake" / "broken.jpg")]
-    scores = evaluation.set_metrics(data.y, np.linspace(0, 1, 7), 0.5)
-    assert scores["n"] == 7 and 0 <= scores["roc_auc"] <= 1
-    fakes_only = evaluation.set_metrics(np.ones(4, int), np.array([0.9, 0.8, 0.2, 0.7]), 0.5)
-    assert fakes_only == {"accuracy": 0.75, "n": 4, "threshold": 0.5}
+    detector = spectrum_detector(64)
+    scores = evaluation.set_metrics(detector, data)
+    assert scores["n"] == 7 and 0 <= scores["roc_auc"] <= 1 and 0 <= scores["accuracy"] <= 1
+    fakes = evaluation.LabelledImages(data.images[data.y == 1], data.y[data.y == 1], [], {})
+    fakes_only = evaluation.set_metrics(detector, fakes)
+    assert set(fakes_only) == {"accuracy", "n", "threshold"} and fakes_only["n"] == 4
+    empty = evaluation.LabelledImages(np.zeros((0, 64, 64, 3), np.uint8), np.zeros(0, np.int32), [], {"x.jpg": "corrupt"})
+    assert evaluation.set_metrics(detector, empty) == {"accuracy": None, "n": 0}
     with pytest.raises(FileNotFoundError, match="evaluate.cross_generator"):
         evaluation.load_labelled_folder(tmp_path / "missing", 64, 0, 0)
 
@@ -196,6 +217,10 @@ def test_stratified_subset_keeps_the_class_shares_and_is_seeded():
     assert len(picked) == 40 and y[picked].sum() == 10
     np.testing.assert_array_equal(picked, evaluation.stratified_subset(y, 40, seed=3))
     assert len(evaluation.stratified_subset(y, 0, seed=3)) == 400
+    # Tiny limits and rare classes still give both classes.
+    assert set(y[evaluation.stratified_subset(y, 1, seed=0)]) == {0, 1}
+    rare = np.array([0] * 19 + [1])
+    assert set(rare[evaluation.stratified_subset(rare, 3, seed=0)]) == {0, 1}
 
 
 def test_explanation_sample_draws_each_kind_from_the_right_cell():

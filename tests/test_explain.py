@@ -88,3 +88,57 @@ def test_backbones_are_explained_at_the_maps_that_feed_the_head(name):
     detector = Detector(DetectorMeta(name=name, kind="keras", image_size=SIZE, crop=0), model)
     found = explain(detector, corner_dataset(4, seed=5)[0])
     assert found.gradcam_pp.shape == (4, SIZE, SIZE) and np.all(np.isfinite(found.gradcam_pp))
+
+
+def test_gradcam_pp_weights_match_the_closed_form_by_hand():
+    """Two channels of 2x2 maps with known gradients: alpha = g^2 / (2 g^2 + sum(A) g^3),
+    channel weight = sum(alpha * relu(g)), map = relu(sum_k w_k A_k); Grad-CAM weights are mean(g)."""
+    import tensorflow as tf
+
+    from deepfake_detect.explain import _gradcam, _gradcam_pp
+
+    a = np.array([[[1.0, 0.0], [2.0, 1.0]], [[0.0, 3.0], [1.0, 0.0]]]).transpose(1, 2, 0)[None]  # (1, 2, 2, 2)
+    g = np.array([[[0.5, -1.0], [1.0, 0.0]], [[2.0, 0.5], [-0.5, 1.0]]]).transpose(1, 2, 0)[None]
+    expected_plus, expected_plain = np.zeros((2, 2)), np.zeros((2, 2))
+    for k in range(2):
+        ak, gk = a[0, :, :, k], g[0, :, :, k]
+        denominator = 2 * gk**2 + ak.sum() * gk**3
+        alpha = np.where(denominator != 0, gk**2 / np.where(denominator != 0, denominator, 1), 0)
+        expected_plus += (alpha * np.maximum(gk, 0)).sum() * ak
+        expected_plain += gk.mean() * ak
+    got_plus = _gradcam_pp(tf.constant(a, tf.float32), tf.constant(g, tf.float32)).numpy()[0]
+    got_plain = _gradcam(tf.constant(a, tf.float32), tf.constant(g, tf.float32)).numpy()[0]
+    np.testing.assert_allclose(got_plus, np.maximum(expected_plus, 0), rtol=1e-5)
+    np.testing.assert_allclose(got_plain, np.maximum(expected_plain, 0), rtol=1e-5)
+
+
+def test_the_explained_class_sets_the_sign(corner_detector):
+    """For fakes, the evidence for 'fake' lies on the patch; the evidence for 'real' in the same
+    images (the gradient's sign flipped) must not."""
+    from deepfake_detect.explain import _maps
+
+    x, y = corner_dataset(40, seed=6)
+    fakes = x[y == 1]
+    for_fake, _ = _maps(corner_detector.model, fakes, np.ones(len(fakes), np.int32))
+    for_real, _ = _maps(corner_detector.model, fakes, np.zeros(len(fakes), np.int32))
+    quadrant = (slice(None), slice(0, SIZE // 2), slice(0, SIZE // 2))
+
+    def share(maps):
+        return np.median(maps[quadrant].sum(axis=(1, 2)) / np.maximum(maps.sum(axis=(1, 2)), 1e-9))
+
+    assert share(for_fake) > 0.6 and share(for_real) < share(for_fake) - 0.2
+
+
+def test_models_trained_in_mixed_precision_are_explained():
+    """On a GPU training defaults to mixed_float16: the maps are float16 inside the model."""
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = build("cnn", {"filters": [4, 8], "dropout": 0.0}, SIZE).model
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    detector = Detector(DetectorMeta(name="cnn", kind="keras", image_size=SIZE, crop=0), model)
+    found = explain(detector, corner_dataset(4, seed=7)[0])
+    assert found.gradcam_pp.dtype == np.float32 and np.all(np.isfinite(found.gradcam_pp))
+    assert found.gradcam_pp.max() > 0  # real gradients, not zeros
