@@ -111,7 +111,21 @@ def generator_texture(rng: np.random.Generator, scene: np.ndarray, sigma: float)
     return _upsample2(small) + checker.astype(np.float32)
 
 
-def render(rng: np.random.Generator, size: int, fake: bool, strength: float) -> np.ndarray:
+def unseen_generator_texture(rng: np.random.Generator, scene: np.ndarray, sigma: float) -> np.ndarray:
+    """A second, different decoder, never trained on: texture synthesised at a quarter of the
+    resolution and up-sampled bilinearly (smooth, with no checkerboard), as a generator of another
+    family would render it. Its traces sit in other frequencies than generator_texture's."""
+    h, w, _ = scene.shape
+    small = scene.reshape(h // 4, 4, w // 4, 4, 3).mean(axis=(1, 3))
+    small = small + _grain(rng, small.shape, sigma * 3.0)
+    channels = [np.asarray(Image.fromarray(small[..., c], mode="F").resize((w, h), Image.BILINEAR)) for c in range(3)]
+    return np.stack(channels, axis=-1).astype(np.float32)
+
+
+GENERATORS = {"seen": generator_texture, "unseen": unseen_generator_texture}
+
+
+def render(rng: np.random.Generator, size: int, fake: bool, strength: float, generator: str = "seen") -> np.ndarray:
     """One 8-bit RGB image of the given class. Each fake draws its own trace strength around
     `strength` (from a quarter of it to 1.75 times), so, as with real generators, the cleanest
     fakes are nearly undetectable and scores spread out instead of saturating."""
@@ -122,7 +136,7 @@ def render(rng: np.random.Generator, size: int, fake: bool, strength: float) -> 
         img = real
     else:
         own = min(1.0, strength * rng.uniform(0.25, 1.75))
-        img = (1.0 - own) * real + own * generator_texture(rng, scene, sigma)
+        img = (1.0 - own) * real + own * GENERATORS[generator](rng, scene, sigma)
     return (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
@@ -154,4 +168,24 @@ def generate(spec: SyntheticSpec, out_dir: Path, workers: int = 0) -> int:
             for n, (label, i) in enumerate(rows):
                 name = f"{label}_{i:05d}.jpg"
                 writer.writerow([n, name, f"{i:05d}", int(label == "real"), label, f"{split}/{label}/{name}"])
+    return len(jobs)
+
+
+def _write_unseen(job: tuple[SyntheticSpec, Path, str, int]) -> None:
+    spec, root, label, i = job
+    # Seeds apart from the main dataset's (which use the split's index, 0-2, in second place).
+    rng = np.random.default_rng([spec.seed, 100, LABELS.index(label), i])
+    pixels = render(rng, spec.image_size, label == "fake", spec.strength, generator="unseen")
+    Image.fromarray(pixels).save(root / label / f"{label}_{i:05d}.jpg", "JPEG", quality=spec.jpeg_quality)
+
+
+def generate_unseen(spec: SyntheticSpec, per_class: int, out_dir: Path, workers: int = 0) -> int:
+    """A labelled folder (real/, fake/) of the same kind of faces whose fakes come from the unseen
+    generator: evaluate's cross-generator set for the generated data."""
+    for label in LABELS:
+        (out_dir / label).mkdir(parents=True, exist_ok=True)
+    jobs = [(spec, out_dir, label, i) for label in LABELS for i in range(per_class)]
+    with Pool(workers or os.cpu_count() or 1) as pool:
+        for _ in tqdm(pool.imap_unordered(_write_unseen, jobs, chunksize=16), total=len(jobs), desc="unseen generator", unit="img"):
+            pass
     return len(jobs)

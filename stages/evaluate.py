@@ -30,7 +30,7 @@ def main() -> int:
     try:
         evaluation.check_config(cfg)
         cross_sets = {name: evaluation.load_labelled_folder(Path(folder), size, cfg["cross_generator_max_images"], cfg["seed"])
-                      for name, folder in (cfg["cross_generator"] or {}).items()}
+                      for name, folder in (cfg["cross_generator"] or {}).items() if folder}  # null: skip the set
     except (ValueError, FileNotFoundError) as err:
         print(f"evaluate: {err}", file=sys.stderr)
         return 1

@@ -52,7 +52,8 @@ def random_pixels(seed: int, size: int = 64) -> np.ndarray:
 
 
 TINY_PARAMS = {
-    "data": {"synthetic": {"image_size": 64, "counts": {"train": 24, "valid": 10, "test": 10}, "strength": 0.6},
+    "data": {"synthetic": {"image_size": 64, "counts": {"train": 24, "valid": 10, "test": 10}, "strength": 0.6,
+                           "unseen_per_class": 5},
              "workers": 2},
     "prepare": {"image_size": 64},
     "train": {"cnn": {"crop": 32, "filters": [4, 8], "epochs": 2, "patience": 2, "batch_size": 16, "verbose": 2}},

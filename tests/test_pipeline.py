@@ -77,13 +77,14 @@ def test_robustness_adversarial_and_cross_generator_outputs_have_the_declared_st
     assert list(attacks) == ["cnn"]  # FGSM needs gradients: the Keras models only
     assert [r["epsilon"] for r in attacks["cnn"]] == [0, *params["adversarial"]["epsilons"]]
     cross = json.loads((pipeline_repo / "metrics/cross_generator.json").read_text())
-    assert list(cross) == ["unseen"]
+    assert list(cross) == ["unseen-generator", "unseen"]  # the generated set, then the folder the test added
+    assert cross["unseen-generator"]["n"] == 10 and cross["unseen-generator"]["skipped"] == 0
     assert cross["unseen"]["n"] == sum(CROSS_SET.values()) and cross["unseen"]["skipped"] == 1
     assert list(cross["unseen"]["skipped_files"])[0].endswith("corrupt.jpg")
     for scores in cross["unseen"]["models"].values():
         assert scores["n"] == sum(CROSS_SET.values()) and 0 <= scores["accuracy"] <= 1
     table = (pipeline_repo / "metrics/comparison.md").read_text().splitlines()
-    assert "unseen accuracy" in table[0] and len(table) == 4
+    assert "unseen-generator accuracy" in table[0] and "unseen accuracy" in table[0] and len(table) == 4
     assert {line.split("|")[1].strip() for line in table[2:]} == {"cnn", "spectrum"}
 
 
