@@ -117,7 +117,7 @@ def comparison_png(table: dict[str, dict[str, float]], columns: list[str], path:
     fig, ax = plt.subplots(figsize=(1.4 * len(columns) + 2, 4), dpi=110)
     x = np.arange(len(columns))
     for i, model in enumerate(models):
-        values = [table[model].get(c, np.nan) for c in columns]
+        values = [np.nan if table[model].get(c) is None else table[model][c] for c in columns]
         bars = ax.bar(x + (i - (len(models) - 1) / 2) * width, values, width, label=model, color=f"C{i}")
         ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.set_xticks(x, [c.replace("_", " ") for c in columns], rotation=20, ha="right")

@@ -61,7 +61,10 @@ def main() -> int:
     table = {n: report.summary_row(results[n], _by_model(sweep, n), attacks.get(n), results[n]["validation"]["roc_auc"])
              for n in names}
     (METRICS / "comparison.md").write_text(report.comparison_markdown(table, cross))
-    plots.comparison_png(table, report.BAR_COLUMNS, FIGURES / "comparison.png")
+    for set_name, scores in cross.items():
+        for n in names:
+            table[n][f"{set_name}_accuracy"] = scores["models"][n]["accuracy"]
+    plots.comparison_png(table, report.BAR_COLUMNS + [f"{s}_accuracy" for s in cross], FIGURES / "comparison.png")
     _write_json(METRICS / "evaluate.json", results)
 
     for name in names:
