@@ -121,7 +121,7 @@ def comparison_png(table: dict[str, dict[str, float]], columns: list[str], path:
         bars = ax.bar(x + (i - (len(models) - 1) / 2) * width, values, width, label=model, color=f"C{i}")
         ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.set_xticks(x, [c.replace("_", " ") for c in columns], rotation=20, ha="right")
-    ax.set(ylim=(0, 1.1), title="Models on the test split (higher is better except ECE and Brier)")
+    ax.set(ylim=(0, 1.1), title="Models on the test split (higher is better, except ECE)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper right", ncols=len(models))
     fig.tight_layout()
