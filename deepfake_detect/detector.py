@@ -52,7 +52,11 @@ class Detector:
             crops = center_crop(images, self.meta.crop)
             out = [self.model(crops[i : i + batch_size], training=False) for i in range(0, len(crops), batch_size)]
             raw = np.concatenate([np.asarray(o, dtype=np.float64).reshape(-1) for o in out] or [np.zeros(0)])
-        return Calibration(**self.meta.calibration).apply(raw) if calibrated else np.asarray(raw, dtype=np.float64)
+        return self.calibrate(raw) if calibrated else np.asarray(raw, dtype=np.float64)
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        """Raw P(fake) to the calibrated P(fake) the threshold applies to."""
+        return Calibration(**self.meta.calibration).apply(raw)
 
 
 def save(detector: Detector, directory: Path) -> None:

@@ -52,7 +52,7 @@ def operating_point(y_valid: np.ndarray, raw_valid: np.ndarray, cfg: dict) -> tu
 def score_images(detector: Detector, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The raw scores (for ranking metrics) and the calibrated P(fake) (for decisions)."""
     raw = detector.predict_proba(images, calibrated=False)
-    return raw, calibration.Calibration(**detector.meta.calibration).apply(raw)
+    return raw, detector.calibrate(raw)
 
 
 def stratified_subset(y: np.ndarray, limit: int, seed: int) -> np.ndarray:

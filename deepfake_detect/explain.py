@@ -36,9 +36,7 @@ def explain(detector: Detector, images: np.ndarray, batch_size: int = 32) -> Exp
     crops = center_crop(images, detector.meta.crop)
     p_fake = detector.predict_proba(images)
     explained = (p_fake >= detector.meta.threshold).astype(np.int32)
-    parts = [_maps(detector.model, crops[i : i + batch_size], explained[i : i + batch_size])
-             for i in range(0, len(crops), batch_size)]
-    plus, plain = (np.concatenate([p[k] for p in parts]) for k in (0, 1))
+    plus, plain = _maps(detector.model, crops, explained, batch_size)
     return Explanation(crops, plus, plain, p_fake, explained)
 
 
@@ -72,23 +70,26 @@ def logits(head, features):
     return ops.squeeze(ops.matmul(ops.cast(features, "float32"), head.kernel) + head.bias, -1)
 
 
-def _maps(model, crops: np.ndarray, explained: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _maps(model, crops: np.ndarray, explained: np.ndarray, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Grad-CAM++ and Grad-CAM maps at the crops' size, each explaining `explained` (1 fake, 0 real)."""
     import tensorflow as tf
 
     probe, head = logit_model(model)
-    x = tf.convert_to_tensor(crops, tf.float32)
-    sign = tf.convert_to_tensor(2.0 * explained - 1.0, tf.float32)  # +logit for fake, -logit for real
-    with tf.GradientTape() as tape:
-        *maps, features = probe(x, training=False)
-        tape.watch(maps)
-        score = tf.reduce_sum(sign * logits(head, features))
-    # Gradients with respect to the maps the model computed (float16 under mixed precision), then float32.
-    grads = [tf.cast(g, tf.float32) for g in tape.gradient(score, maps)]
-    maps = [tf.cast(m, tf.float32) for m in maps]
-    size = crops.shape[1:3]
-    plus = sum(tf.image.resize(_gradcam_pp(a, g)[..., None], size)[..., 0] for a, g in zip(maps, grads))
-    plain = sum(tf.image.resize(_gradcam(a, g)[..., None], size)[..., 0] for a, g in zip(maps, grads))
-    return _normalise(plus.numpy()), _normalise(plain.numpy())
+    plus, plain = [], []
+    for i in range(0, len(crops), batch_size):
+        x = tf.convert_to_tensor(crops[i : i + batch_size], tf.float32)
+        sign = tf.convert_to_tensor(2.0 * explained[i : i + batch_size] - 1.0, tf.float32)  # +logit for fake, -logit for real
+        with tf.GradientTape() as tape:
+            *maps, features = probe(x, training=False)
+            tape.watch(maps)
+            score = tf.reduce_sum(sign * logits(head, features))
+        # Gradients with respect to the maps the model computed (float16 under mixed precision), then float32.
+        grads = [tf.cast(g, tf.float32) for g in tape.gradient(score, maps)]
+        maps = [tf.cast(m, tf.float32) for m in maps]
+        size = crops.shape[1:3]
+        plus.append(sum(tf.image.resize(_gradcam_pp(a, g)[..., None], size)[..., 0] for a, g in zip(maps, grads)).numpy())
+        plain.append(sum(tf.image.resize(_gradcam(a, g)[..., None], size)[..., 0] for a, g in zip(maps, grads)).numpy())
+    return _normalise(np.concatenate(plus)), _normalise(np.concatenate(plain))
 
 
 def _gradcam(a, g):

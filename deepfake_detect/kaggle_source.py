@@ -73,7 +73,12 @@ def download_archive(dataset: str, dest: Path) -> Path:
             "Could not reach Kaggle (network error). Check your connection or proxy and run "
             "`dvc repro` again; the download resumes where it stopped."
         ) from None
-    return dest / f"{dataset.split('/')[1]}.zip"
+    return archive_path(dataset, dest)
+
+
+def archive_path(dataset: str, folder: Path) -> Path:
+    """Where the client saves a dataset's zip: `owner/name` -> folder/name.zip."""
+    return folder / f"{dataset.split('/')[1]}.zip"
 
 
 def _explain_http(dataset: str, err) -> str:
@@ -93,7 +98,7 @@ def fetch_archive(dataset: str, cache_dir: Path, min_free_gb: float) -> Path:
     archive that is incomplete or altered is downloaded again."""
     if dataset.count("/") != 1:
         raise KaggleError(f"data.kaggle_dataset must look like owner/name, not {dataset!r}")
-    archive = cache_dir / f"{dataset.split('/')[1]}.zip"
+    archive = archive_path(dataset, cache_dir)
     record = archive.with_name(archive.name + ".verified.json")
     if archive.exists() and record.exists():
         try:

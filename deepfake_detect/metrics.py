@@ -17,15 +17,13 @@ def binary_metrics(y_true: np.ndarray, p_fake: np.ndarray, threshold: float, bin
     y_pred = (p_fake >= threshold).astype(int)
     two_classes = len(np.unique(y_true)) == 2
     nan = float("nan")
-    ranked = p_fake if raw is None else raw
     return {
         "accuracy": float(skm.accuracy_score(y_true, y_pred)),
         "balanced_accuracy": float(skm.balanced_accuracy_score(y_true, y_pred)) if two_classes else nan,
         "precision": float(skm.precision_score(y_true, y_pred, zero_division=0)),
         "recall": float(skm.recall_score(y_true, y_pred, zero_division=0)),
         "f1": float(skm.f1_score(y_true, y_pred, zero_division=0)),
-        "roc_auc": float(skm.roc_auc_score(y_true, ranked)) if two_classes else nan,
-        "average_precision": float(skm.average_precision_score(y_true, ranked)) if two_classes else nan,
+        **_ranking(y_true, p_fake if raw is None else raw),
         **probability_scores(y_true, p_fake, bins),
         "threshold": float(threshold),
         "n": int(len(y_true)),
@@ -43,13 +41,19 @@ def probability_scores(y_true: np.ndarray, p_fake: np.ndarray, bins: int = 10) -
 
 def ranking_metrics(y_true: np.ndarray, p_fake: np.ndarray) -> dict[str, float]:
     """The threshold-free scores training can report before a threshold is chosen."""
-    two_classes = len(np.unique(y_true)) == 2
     return {
-        "roc_auc": float(skm.roc_auc_score(y_true, p_fake)) if two_classes else float("nan"),
-        "average_precision": float(skm.average_precision_score(y_true, p_fake)) if two_classes else float("nan"),
-        "log_loss": float(skm.log_loss(y_true, np.clip(p_fake, 1e-7, 1 - 1e-7), labels=[0, 1])),
+        **_ranking(y_true, p_fake),
+        "log_loss": probability_scores(y_true, p_fake)["log_loss"],
         "n": int(len(y_true)),
     }
+
+
+def _ranking(y_true: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """ROC-AUC and average precision; undefined (NaN) unless both classes are present."""
+    if len(np.unique(y_true)) < 2:
+        return {"roc_auc": float("nan"), "average_precision": float("nan")}
+    return {"roc_auc": float(skm.roc_auc_score(y_true, scores)),
+            "average_precision": float(skm.average_precision_score(y_true, scores))}
 
 
 def bootstrap_ci(y_true: np.ndarray, p_fake: np.ndarray, threshold: float, samples: int, seed: int,

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from deepfake_detect import kaggle_source, synthetic
+from deepfake_detect.atomic import replacing
 
 SOURCES = ("synthetic", "kaggle", "folder")
 
@@ -17,16 +18,9 @@ def fetch(cfg: dict, out_dir: Path, cache_dir: Path) -> None:
     source = cfg["source"]
     if source not in SOURCES:
         raise ValueError(f"data.source must be one of {', '.join(SOURCES)}, not {source!r}")
-    partial = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
+    with replacing(out_dir) as partial:
         if source == "synthetic":
-            syn = cfg["synthetic"]
-            spec = synthetic.SyntheticSpec(
-                syn["image_size"], dict(syn["counts"]), syn["strength"], syn["jpeg_quality"], cfg["seed"]
-            )
-            synthetic.generate(spec, partial, workers=cfg["workers"])
+            synthetic.generate(synthetic.SyntheticSpec.from_params(cfg), partial, workers=cfg["workers"])
         elif source == "kaggle":
             archive = kaggle_source.fetch_archive(cfg["kaggle_dataset"], cache_dir, cfg["kaggle_min_free_gb"])
             kaggle_source.safe_extract(archive, partial)
@@ -35,11 +29,6 @@ def fetch(cfg: dict, out_dir: Path, cache_dir: Path) -> None:
             if not folder:
                 raise FileNotFoundError("data.source is folder but data.folder is empty: set it to a folder holding real/ and fake/")
             copy_tree(Path(folder), partial)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(partial, out_dir)
 
 
 def copy_tree(src: Path, dest: Path) -> int:

@@ -32,6 +32,12 @@ class SyntheticSpec:
     jpeg_quality: int
     seed: int
 
+    @classmethod
+    def from_params(cls, data: dict) -> SyntheticSpec:
+        """The spec that params.yaml's `data` section describes."""
+        syn = data["synthetic"]
+        return cls(syn["image_size"], dict(syn["counts"]), syn["strength"], syn["jpeg_quality"], data["seed"])
+
 
 def _paint(img, cy, cx, ry, rx, soft, colour, alpha=1.0, shade=None):
     """Blend a soft-edged ellipse of one colour into img, in place, touching only its bounding box."""
@@ -46,7 +52,6 @@ def _paint(img, cy, cx, ry, rx, soft, colour, alpha=1.0, shade=None):
         target = target * shade[y0:y1, x0:x1]
     region = img[y0:y1, x0:x1]
     region += mask * (target - region)
-    return mask
 
 
 def _smooth_noise(rng, size, cells):
