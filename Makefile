@@ -5,7 +5,7 @@ BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 
-.PHONY: setup repro test serve ui clean-venv
+.PHONY: setup repro test lint format serve ui clean-venv
 
 setup: $(STAMP)
 
@@ -21,6 +21,15 @@ repro: setup
 
 test: setup
 	PATH=$(BIN):$$PATH python -m pytest
+
+# ruff (its version in the lock): lint rules and formatting as pyproject.toml sets them; CI runs this.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 serve: setup
 	PATH=$(BIN):$$PATH bentoml serve

@@ -3,6 +3,7 @@ layout, and a peak-memory sampler."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from multiprocessing import Pool
@@ -49,10 +50,8 @@ class PeakMemory:
         while not self._stop.is_set():
             total = 0
             for p in [me, *me.children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.Error):  # a child that has just exited
                     total += p.memory_info().rss
-                except psutil.Error:
-                    pass
             self.peak = max(self.peak, total)
             time.sleep(0.05)
 

@@ -28,11 +28,12 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from deepfake_detect.detector import Detector, DetectorMeta  # noqa: E402
-from deepfake_detect.models import build  # noqa: E402
-from deepfake_detect.perturbations import perturb_batch  # noqa: E402
-from deepfake_detect.spectrum import build_classifier, radial_profile  # noqa: E402
-from deepfake_detect.synthetic import render  # noqa: E402
+from deepfake_detect.data.synthetic import render  # noqa: E402
+from deepfake_detect.evaluation.perturbations import perturb_batch  # noqa: E402
+from deepfake_detect.inference.detector import Detector, DetectorMeta  # noqa: E402
+from deepfake_detect.models.keras_spec import KerasSpec  # noqa: E402
+from deepfake_detect.models.networks import build  # noqa: E402
+from deepfake_detect.models.spectrum import build_classifier, radial_profile  # noqa: E402
 
 
 def timed(fn, repeat: int = 2) -> float:
@@ -57,7 +58,10 @@ def naive_profile(images: np.ndarray) -> np.ndarray:
     n_bins = min(h, w) // 2
     keep = radius < n_bins
     counts = np.bincount(radius[keep], minlength=n_bins)
-    return np.stack([np.bincount(radius[keep], weights=row, minlength=n_bins) for row in np.log1p(power[:, keep])]) / counts
+    return (
+        np.stack([np.bincount(radius[keep], weights=row, minlength=n_bins) for row in np.log1p(power[:, keep])])
+        / counts
+    )
 
 
 def main() -> None:
@@ -70,10 +74,10 @@ def main() -> None:
     y = np.tile([0, 1], n // 2)
     images = np.stack([render(rng, size, bool(label), 0.3) for label in y])
 
-    cnn_cfg = params["train"]["cnn"]
-    cnn = Detector(DetectorMeta("cnn", "keras", size, cnn_cfg["crop"]), build("cnn", cnn_cfg, cnn_cfg["crop"]).model)
+    cnn_spec = KerasSpec.from_params(params["train"]["cnn"], "train.cnn")
+    cnn = Detector(DetectorMeta("cnn", size, cnn_spec.crop), build("cnn", cnn_spec).model)
     spectrum_model = build_classifier(1.0, 0).fit(radial_profile(images[:200]), y[:200])
-    spectrum = Detector(DetectorMeta("spectrum", "spectrum", size, 0), spectrum_model)
+    spectrum = Detector(DetectorMeta("spectrum", size, 0), spectrum_model)
 
     def score(batch):
         for d in (cnn, spectrum):
@@ -83,15 +87,18 @@ def main() -> None:
     figures = {"images": n, "image_size": size, "reference_score_img_s": round(n / reference, 1)}
     for name, levels in params["evaluate"]["robustness"]["levels"].items():
         level = levels[len(levels) // 2]
-        seconds = timed(lambda: score(perturb_batch(images, name, level, seed=0)))
+        seconds = timed(lambda name=name, level=level: score(perturb_batch(images, name, level, seed=0)))
         figures[f"sweep_{name}_img_s"] = round(n / seconds, 1)
         figures[f"sweep_{name}_ratio"] = round(reference / seconds, 3)
 
     ours = timed(lambda: radial_profile(images))
     naive = timed(lambda: naive_profile(images), repeat=1)
     assert np.allclose(radial_profile(images[:8]), naive_profile(images[:8]), rtol=1e-3, atol=1e-3)
-    figures |= {"spectrum_features_img_s": round(n / ours, 1), "spectrum_features_naive_img_s": round(n / naive, 1),
-                "spectrum_features_speedup": round(naive / ours, 2)}
+    figures |= {
+        "spectrum_features_img_s": round(n / ours, 1),
+        "spectrum_features_naive_img_s": round(n / naive, 1),
+        "spectrum_features_speedup": round(naive / ours, 2),
+    }
     print(json.dumps(figures))
 
 

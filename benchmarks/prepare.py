@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from common import PeakMemory, generate  # noqa: E402
+from deepfake_detect.data.prepare import PrepareSpec, prepare_dataset  # noqa: E402
 
-from deepfake_detect.prepare import prepare_dataset  # noqa: E402
 
 def _decode(path: Path) -> int:
     return np.asarray(Image.open(path).convert("RGB")).shape[0]
@@ -59,10 +59,10 @@ def main() -> None:
                     pass
             decode_s = time.perf_counter() - start
 
-        cfg = yaml.safe_load((ROOT / "params.yaml").read_text())["prepare"]
+        spec = PrepareSpec.from_params(yaml.safe_load((ROOT / "params.yaml").read_text())["prepare"])
         with PeakMemory() as prepare_mem:
             start = time.perf_counter()
-            report = prepare_dataset(raw, work / "prepared", cfg, seed=0, workers=args.workers)
+            report = prepare_dataset(raw, work / "prepared", spec, seed=0, workers=args.workers)
             prepare_s = time.perf_counter() - start
         assert report["images"] == len(files), report["dropped"]
 

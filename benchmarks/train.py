@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 from common import generate  # noqa: E402
-
-from deepfake_detect.manifest import Entry  # noqa: E402
+from deepfake_detect.data.manifest import Entry  # noqa: E402
 
 
 def rate(n_images: int, seconds: float) -> float:
@@ -50,8 +50,10 @@ def main() -> None:
     import keras
     import tensorflow as tf
 
-    from deepfake_detect.datasets import decode_file, tf_dataset
-    from deepfake_detect.models import build
+    from deepfake_detect.data.augment import AugmentSpec
+    from deepfake_detect.data.tf_dataset import decode_file, tf_dataset
+    from deepfake_detect.models.keras_spec import KerasSpec
+    from deepfake_detect.models.networks import build
 
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     train_cfg, size = params["train"], params["prepare"]["image_size"]
@@ -61,8 +63,11 @@ def main() -> None:
         entries = [Entry(str(f), "fake" if "/fake/" in str(f) else "real", "train", "") for f in files]
 
         # Decode only: each image is reduced to one number, so batching full images costs nothing here.
-        decode = tf.data.Dataset.from_tensor_slices([e.path for e in entries]).map(
-            lambda p: tf.reduce_max(decode_file(p, size)), num_parallel_calls=tf.data.AUTOTUNE).batch(256)
+        decode = (
+            tf.data.Dataset.from_tensor_slices([e.path for e in entries])
+            .map(lambda p: tf.reduce_max(decode_file(p, size)), num_parallel_calls=tf.data.AUTOTUNE)
+            .batch(256)
+        )
         for _ in decode:  # a first pass warms the page cache and traces the pipeline, for both
             pass
         start = time.perf_counter()
@@ -71,20 +76,23 @@ def main() -> None:
         decode_s = time.perf_counter() - start
 
         figures = {"images": n, "decode_images_per_s": rate(n, decode_s)}
-        cnn = train_cfg["cnn"]
-        pipeline = tf_dataset(entries, size, cnn["crop"], cnn["batch_size"], True, 0, False, train_cfg["augment"])
+        cnn = KerasSpec.from_params(train_cfg["cnn"], "train.cnn")
+        augment = AugmentSpec.from_params(train_cfg["augment"])
+        pipeline = tf_dataset(entries, size, cnn.crop, cnn.batch_size, True, 0, False, augment)
         start = time.perf_counter()
         for _ in pipeline:
             pass
         figures["pipeline_images_per_s"] = rate(n, time.perf_counter() - start)
-        figures["pipeline_to_decode_ratio"] = round(figures["pipeline_images_per_s"] / figures["decode_images_per_s"], 3)
+        figures["pipeline_to_decode_ratio"] = round(
+            figures["pipeline_images_per_s"] / figures["decode_images_per_s"], 3
+        )
 
         for name in ("cnn", "efficientnet_b0"):
-            cfg = {**train_cfg[name], "weights": "none"}
-            crop = cfg["crop"] if name == "cnn" else 224
-            model = build(name, cfg, crop).model
+            spec = KerasSpec.from_params({**train_cfg[name], "weights": "none"}, f"train.{name}")
+            crop = spec.crop if name == "cnn" else 224
+            model = build(name, replace(spec, crop=crop)).model
             model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
-            batch = min(cfg["batch_size"], 32)
+            batch = min(spec.batch_size, 32)
             x = np.random.default_rng(0).integers(0, 256, (batch, crop, crop, 3), dtype=np.uint8)
             y = np.zeros((batch, 1), dtype=np.float32)
             model.train_on_batch(x, y)  # trace and warm up

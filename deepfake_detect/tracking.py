@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+
+from deepfake_detect.config import section
+
+
+@dataclass(frozen=True)
+class MlflowSpec:
+    """params.yaml's `mlflow` section."""
+
+    tracking_uri: str  # "" = sqlite:///mlflow.db at the repository's root
+    experiment: str
+
+    @classmethod
+    def from_params(cls, mlflow: dict) -> MlflowSpec:
+        return section(cls, mlflow, "mlflow")
 
 
 def repo_root(cwd: Path) -> Path:
@@ -23,15 +38,15 @@ def tracking_uri(configured: str, root: Path) -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or configured or f"sqlite:///{repo_root(root) / 'mlflow.db'}"
 
 
-def setup(cfg: dict, root: Path) -> None:
+def setup(spec: MlflowSpec, root: Path) -> None:
     import mlflow
     from mlflow import MlflowClient
 
-    mlflow.set_tracking_uri(tracking_uri(cfg["tracking_uri"], root))
-    if MlflowClient().get_experiment_by_name(cfg["experiment"]) is None:
+    mlflow.set_tracking_uri(tracking_uri(spec.tracking_uri, root))
+    if MlflowClient().get_experiment_by_name(spec.experiment) is None:
         # An absolute artifact root, so runs from DVC's temporary copies keep their artifacts.
-        MlflowClient().create_experiment(cfg["experiment"], artifact_location=(repo_root(root) / "mlruns").as_uri())
-    mlflow.set_experiment(cfg["experiment"])
+        MlflowClient().create_experiment(spec.experiment, artifact_location=(repo_root(root) / "mlruns").as_uri())
+    mlflow.set_experiment(spec.experiment)
 
 
 def git_commit(root: Path) -> str:
@@ -58,31 +73,3 @@ def flatten(params: dict, prefix: str = "") -> dict[str, str]:
         else:
             flat[name] = str(value)
     return flat
-
-
-def log_model(detector) -> str:
-    """Log the detector's model in its MLflow flavour with a signature; returns the model URI.
-
-    Requirements are given, not inferred: inference re-imports TensorFlow in a subprocess."""
-    import mlflow
-    import numpy as np
-    from importlib.metadata import version
-
-    side = detector.meta.crop or detector.meta.image_size
-    example = np.zeros((1, side, side, 3), dtype=np.uint8)
-    if detector.meta.kind == "spectrum":
-        from deepfake_detect.spectrum import radial_profile
-
-        features = radial_profile(example)
-        signature = mlflow.models.infer_signature(features, detector.model.predict_proba(features))
-        info = mlflow.sklearn.log_model(
-            detector.model, name="model", signature=signature,
-            pip_requirements=[f"scikit-learn=={version('scikit-learn')}"],
-        )
-    else:
-        signature = mlflow.models.infer_signature(example, np.asarray(detector.model(example)))
-        info = mlflow.keras.log_model(
-            detector.model, name="model", signature=signature,
-            pip_requirements=[f"tensorflow=={version('tensorflow')}", f"keras=={version('keras')}"],
-        )
-    return info.model_uri

@@ -12,9 +12,9 @@ import bentoml
 import numpy as np
 from bentoml.exceptions import InvalidArgument
 
-from deepfake_detect import detector as det
 from deepfake_detect.config import load_params
 from deepfake_detect.images import ImageDecodeError, decode_rgb
+from deepfake_detect.inference import detector as det
 
 PARAMS = load_params(Path(__file__).resolve().parent.parent / "params.yaml")
 MODEL_TAG = f"{PARAMS['package']['bento_model']}:latest"
@@ -38,5 +38,10 @@ class DeepfakeDetector:
             raise InvalidArgument(f"could not read the uploaded image: {err}") from None
         p_fake = float(self.detector.predict_proba(pixels[np.newaxis])[0])
         label = "fake" if p_fake >= self.detector.meta.threshold else "real"
-        return {"label": label, "p_fake": round(p_fake, 6), "threshold": round(self.detector.meta.threshold, 6),
-                "model": self.detector.meta.name, "bento_model": self.model_tag}
+        return {
+            "label": label,
+            "p_fake": round(p_fake, 6),
+            "threshold": round(self.detector.meta.threshold, 6),
+            "model": self.detector.meta.name,
+            "bento_model": self.model_tag,
+        }

@@ -4,14 +4,17 @@ import sys
 from pathlib import Path
 
 from deepfake_detect.config import load_params
-from deepfake_detect.kaggle_source import KaggleError
-from deepfake_detect.sources import fetch
+from deepfake_detect.data.kaggle import KaggleError
+from deepfake_detect.data.sources import SourceSpec, fetch
+
+RAW = Path("data/raw")
+DOWNLOADS = Path("data/downloads")  # the Kaggle archive, kept and verified between runs
 
 
 def main() -> int:
-    params = load_params()
     try:
-        fetch(params["data"], Path("data/raw"), cache_dir=Path("data/downloads"))
+        spec = SourceSpec.from_params(load_params()["data"])
+        fetch(spec, RAW, cache_dir=DOWNLOADS)
     except (KaggleError, OSError, ValueError) as err:
         print(f"download: {err}", file=sys.stderr)
         return 1

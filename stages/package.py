@@ -6,43 +6,75 @@ import json
 import sys
 from pathlib import Path
 
-from deepfake_detect import registry, tracking
+from deepfake_detect import tracking
 from deepfake_detect.config import load_params
-from deepfake_detect.detector import read_meta
+from deepfake_detect.inference import registry
+from deepfake_detect.inference.detector import read_meta
+from deepfake_detect.outputs import write_json
+
+MODELS = Path("data/models")
+CHAMPION = Path("metrics/champion.json")
 
 
 def main() -> int:
     params = load_params()
-    cfg = params["package"]
-    validation = json.loads(Path("metrics/train.json").read_text())
     try:
-        name = registry.choose_champion(validation, cfg["metric"])
+        spec = registry.PackageSpec.from_params(params["package"])
+        mlflow_spec = tracking.MlflowSpec.from_params(params["mlflow"])
+        validation = json.loads(Path("metrics/train.json").read_text())
+        name = registry.choose_champion(validation, spec.metric)
     except ValueError as err:
         print(f"package: {err}", file=sys.stderr)
         return 1
-    model_dir = Path("data/models") / name
+    model_dir = MODELS / name
     meta = read_meta(model_dir)
     evaluated = json.loads(Path("metrics/evaluate.json").read_text())[name]
     point = evaluated["operating_point"]
     meta.threshold = point["threshold"]
     meta.calibration = {k: point[k] for k in ("method", "slope", "intercept")}
-    tracking.setup(params["mlflow"], Path.cwd())
+    tracking.setup(mlflow_spec, Path.cwd())
     version = registry.register_in_mlflow(
-        meta.extra["mlflow_model_uri"], cfg["registered_model"], cfg["alias"],
-        {"threshold": f"{meta.threshold:.6f}", "threshold_rule": point["rule"], "calibration": json.dumps(meta.calibration)})
+        meta.extra["mlflow_model_uri"],
+        spec.registered_model,
+        spec.alias,
+        {
+            "threshold": f"{meta.threshold:.6f}",
+            "threshold_rule": point["rule"],
+            "calibration": json.dumps(meta.calibration),
+        },
+    )
     test = evaluated["test"]
-    labels = {"model": name, "mlflow_run_id": meta.extra["mlflow_run_id"], "mlflow_version": version,
-              f"val_{cfg['metric']}": f"{validation[name][cfg['metric']]:.4f}",
-              "test_roc_auc": f"{test['roc_auc']:.4f}", "threshold": f"{meta.threshold:.4f}",
-              "calibration": point["method"], "data_hash": meta.extra["data_hash"][:12]}
-    tag = registry.save_to_bentoml(model_dir, meta, cfg["bento_model"], labels,
-                                   {"validation": validation[name], "test": test, "operating_point": point})
-    champion = {"model": name, "metric": cfg["metric"], "validation": validation[name][cfg["metric"]],
-                "mlflow_registered_model": cfg["registered_model"], "mlflow_version": version,
-                "alias": cfg["alias"], "bentoml_tag": tag}
-    Path("metrics/champion.json").write_text(json.dumps(champion, indent=2) + "\n")
-    print(f"package: champion {name} ({cfg['metric']} {champion['validation']:.4f} on validation), "
-          f"MLflow {cfg['registered_model']} v{version} @{cfg['alias']}, BentoML {tag}")
+    labels = {
+        "model": name,
+        "mlflow_run_id": meta.extra["mlflow_run_id"],
+        "mlflow_version": version,
+        f"val_{spec.metric}": f"{validation[name][spec.metric]:.4f}",
+        "test_roc_auc": f"{test['roc_auc']:.4f}",
+        "threshold": f"{meta.threshold:.4f}",
+        "calibration": point["method"],
+        "data_hash": meta.extra["data_hash"][:12],
+    }
+    tag = registry.save_to_bentoml(
+        model_dir,
+        meta,
+        spec.bento_model,
+        labels,
+        {"validation": validation[name], "test": test, "operating_point": point},
+    )
+    champion = {
+        "model": name,
+        "metric": spec.metric,
+        "validation": validation[name][spec.metric],
+        "mlflow_registered_model": spec.registered_model,
+        "mlflow_version": version,
+        "alias": spec.alias,
+        "bentoml_tag": tag,
+    }
+    write_json(CHAMPION, champion)
+    print(
+        f"package: champion {name} ({spec.metric} {champion['validation']:.4f} on validation), "
+        f"MLflow {spec.registered_model} v{version} @{spec.alias}, BentoML {tag}"
+    )
     return 0
 
 

@@ -4,18 +4,22 @@ labelled folder (data/unseen/real, data/unseen/fake): evaluate's default cross-g
 import sys
 from pathlib import Path
 
-from deepfake_detect.atomic import replacing
 from deepfake_detect.config import load_params
-from deepfake_detect.synthetic import SyntheticSpec, generate_unseen
+from deepfake_detect.data.synthetic import SyntheticSpec, generate_unseen
+from deepfake_detect.outputs import replacing
 
 OUT = Path("data/unseen")
 
 
 def main() -> int:
     data = load_params()["data"]
+    try:
+        spec = SyntheticSpec.from_params(data)
+    except ValueError as err:
+        print(f"unseen: {err}", file=sys.stderr)
+        return 1
     with replacing(OUT) as partial:
-        n = generate_unseen(SyntheticSpec.from_params(data), data["synthetic"]["unseen_per_class"], partial,
-                            workers=data["workers"])
+        n = generate_unseen(spec, partial, workers=data["workers"])
     print(f"unseen: {n} images from the unseen generator in {OUT}")
     return 0
 

@@ -18,9 +18,15 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
 
-for var, value in {"DO_NOT_TRACK": "1", "DVC_NO_ANALYTICS": "1", "BENTOML_DO_NOT_TRACK": "True",
-                   "MLFLOW_DISABLE_TELEMETRY": "true", "TF_CPP_MIN_LOG_LEVEL": "2"}.items():
+for var, value in {
+    "DO_NOT_TRACK": "1",
+    "DVC_NO_ANALYTICS": "1",
+    "BENTOML_DO_NOT_TRACK": "True",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+}.items():
     os.environ[var] = value
 
 
@@ -34,7 +40,9 @@ def no_network(monkeypatch):
 
     def guarded(sock, address):
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and (host.startswith("127.") or host in ("localhost", "::1") or sock.family == socket.AF_UNIX):
+        if isinstance(host, str) and (
+            host.startswith("127.") or host in ("localhost", "::1") or sock.family == socket.AF_UNIX
+        ):
             return real_connect(sock, address)
         raise NetworkAccess(f"test tried to reach the network: {address!r}")
 
@@ -52,12 +60,57 @@ def random_pixels(seed: int, size: int = 64) -> np.ndarray:
 
 
 TINY_PARAMS = {
-    "data": {"synthetic": {"image_size": 64, "counts": {"train": 24, "valid": 10, "test": 10}, "strength": 0.6,
-                           "unseen_per_class": 5},
-             "workers": 2},
+    "data": {
+        "synthetic": {
+            "image_size": 64,
+            "counts": {"train": 24, "valid": 10, "test": 10},
+            "strength": 0.6,
+            "unseen_per_class": 5,
+        },
+        "workers": 2,
+    },
     "prepare": {"image_size": 64},
-    "train": {"cnn": {"crop": 32, "filters": [4, 8], "epochs": 2, "patience": 2, "batch_size": 16, "verbose": 2}},
+    "train": {"cnn": {"crop": 32, "filters": [4, 8], "epochs": 2, "patience": 2, "batch_size": 16}},
+    "progress": {"keras_verbose": 2},
 }
+
+
+def data_spec(**overrides):
+    """The `data` section of params.yaml with overrides, as the download stage reads it."""
+    from deepfake_detect.data.sources import SourceSpec
+
+    return SourceSpec.from_params({**PARAMS["data"], **overrides})
+
+
+def keras_spec(name: str = "cnn", **overrides):
+    """A Keras model's section of params.yaml with overrides, as the train stage reads it."""
+    from deepfake_detect.models.keras_spec import KerasSpec
+
+    return KerasSpec.from_params({**PARAMS["train"][name], **overrides}, f"train.{name}")
+
+
+def train_setup(tmp_path: Path, **overrides):
+    """params.yaml's common `train` settings with overrides, progress and logs under tmp_path."""
+    from deepfake_detect.models import zoo
+    from deepfake_detect.models.setup import TrainSetup
+
+    return TrainSetup.from_params(
+        merge(PARAMS["train"], overrides),
+        list(zoo.FAMILIES),
+        work_dir=str(tmp_path / "work"),
+        tensorboard_dir=str(tmp_path / "tb"),
+        verbose=0,
+    )
+
+
+def train_detector(name: str, spec, setup, split: dict, image_size: int, log_epoch=lambda epoch, logs: None):
+    """A detector of the zoo trained on split['train'] and split['valid'], as the train stage does."""
+    from deepfake_detect.inference.detector import Detector, DetectorMeta
+    from deepfake_detect.models import zoo
+    from deepfake_detect.models.setup import TrainingData
+
+    data = TrainingData(split["train"], split["valid"], image_size, "hash", setup, log_epoch)
+    return Detector(DetectorMeta(name, image_size, spec.crop), zoo.family(name).train(spec, data))
 
 
 def merge(base: dict, update: dict) -> dict:
@@ -70,7 +123,9 @@ def merge(base: dict, update: dict) -> dict:
 def run(cmd: list[str], cwd: Path, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+        raise AssertionError(
+            f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        )
     return proc
 
 
@@ -83,7 +138,7 @@ def copy_repo(dest: Path, params_update: dict) -> Path:
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(src, dest / name)
-    params = merge(yaml.safe_load((ROOT / "params.yaml").read_text()), params_update)
+    params = merge(PARAMS, params_update)
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (dest / ".gitignore").write_text((ROOT / ".gitignore").read_text())
     env = pipeline_env(dest)
@@ -110,7 +165,7 @@ CROSS_SET = {"real": 3, "fake": 5}  # plus one unreadable file
 def cross_generator_folder(root: Path) -> Path:
     """A labelled folder of another 'generator' (fakes at a different trace strength), with one
     corrupt file that evaluation must skip and count."""
-    from deepfake_detect.synthetic import render
+    from deepfake_detect.data.synthetic import render
 
     rng = np.random.default_rng(7)
     for label, count in CROSS_SET.items():

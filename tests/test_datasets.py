@@ -4,18 +4,25 @@ from pathlib import Path
 
 import numpy as np
 
-from deepfake_detect import prepare, synthetic
-from deepfake_detect.datasets import iter_images, labels_of, tf_dataset
+from deepfake_detect.data import scan, synthetic
+from deepfake_detect.data.batches import iter_images
+from deepfake_detect.data.manifest import labels_of
+from deepfake_detect.data.tf_dataset import tf_dataset
 from deepfake_detect.images import center_crop, decode_rgb
 
 
 def make_entries(tmp_path: Path):
-    synthetic.generate(synthetic.SyntheticSpec(64, {"train": 3, "valid": 1, "test": 1}, 0.5, 90, 5), tmp_path / "raw", workers=1)
+    synthetic.generate(
+        synthetic.SyntheticSpec(64, {"train": 3, "valid": 1, "test": 1}, 0.5, 90, 5, unseen_per_class=0),
+        tmp_path / "raw",
+        workers=1,
+    )
     odd = tmp_path / "raw" / "extra" / "fake" / "odd.png"
     odd.parent.mkdir(parents=True)
     from PIL import Image
+
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (90, 70), dtype=np.uint8), "L").save(odd)
-    scanned, dropped = prepare.scan(tmp_path / "raw", 64, tmp_path / "converted", workers=1)
+    scanned, dropped = scan.scan(tmp_path / "raw", 64, tmp_path / "converted", workers=1)
     entries = [x.entry for x in scanned]
     assert not dropped and any(e.path.endswith(".png") for e in entries)
     return entries
@@ -40,6 +47,7 @@ def test_training_pipeline_gives_random_native_resolution_crops(tmp_path):
     assert first.shape == (len(entries), 32, 32, 3) and first.dtype == np.uint8
     # Every crop is a window of some full image, unscaled (possibly mirrored).
     full = [decode_rgb(Path(e.path).read_bytes(), 64) for e in entries]
+
     def is_window(crop):
         for img in full:
             for candidate in (img, img[:, ::-1]):
@@ -49,5 +57,6 @@ def test_training_pipeline_gives_random_native_resolution_crops(tmp_path):
                         if np.array_equal(rows[:, left : left + 32], crop):
                             return True
         return False
+
     assert all(is_window(c) for c in first[:4])
     assert not np.array_equal(first, second)  # reshuffled and re-cropped each epoch

@@ -3,12 +3,15 @@ cross-generator folders and FGSM, on constructed data whose right answers are kn
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from conftest import jpeg_bytes
-from deepfake_detect import adversarial, calibration, evaluation, metrics
-from deepfake_detect.detector import Detector, DetectorMeta
-from deepfake_detect.perturbations import perturb_batch
-from deepfake_detect.thresholds import choose_threshold
+from deepfake_detect.evaluation import adversarial, cross_generator, explanations, metrics, robustness, scoring
+from deepfake_detect.evaluation.perturbations import perturb_batch
+from deepfake_detect.evaluation.spec import EvaluateSpec
+from deepfake_detect.evaluation.thresholds import choose_threshold
+from deepfake_detect.inference import calibration
+from deepfake_detect.inference.detector import Detector, DetectorMeta
 
 
 def overconfident_scores(n: int, seed: int):
@@ -25,14 +28,15 @@ def test_calibration_fitted_on_validation_lowers_ece_on_test(method):
     y_valid, p_valid = overconfident_scores(4000, seed=1)
     y_test, p_test = overconfident_scores(4000, seed=2)
     fitted = calibration.fit(method, y_valid, p_valid)
-    before = calibration.expected_calibration_error(y_test, p_test, bins=10)
-    after = calibration.expected_calibration_error(y_test, fitted.apply(p_test), bins=10)
+    before = metrics.expected_calibration_error(y_test, p_test, bins=10)
+    after = metrics.expected_calibration_error(y_test, fitted.apply(p_test), bins=10)
     assert before > 0.1 and after < 0.03 and after < before / 4
     # The over-confidence factor is recovered: slope ~ 1/4, so the temperature is ~ 4.
     assert fitted.slope == pytest.approx(0.25, rel=0.15)
     # A monotone map: the ranking, hence ROC-AUC, is unchanged.
     assert metrics.ranking_metrics(y_test, fitted.apply(p_test))["roc_auc"] == pytest.approx(
-        metrics.ranking_metrics(y_test, p_test)["roc_auc"])
+        metrics.ranking_metrics(y_test, p_test)["roc_auc"]
+    )
 
 
 def test_platt_never_inverts_the_ranking_of_a_model_worse_than_chance():
@@ -56,7 +60,7 @@ def test_confident_scores_keep_their_ranking_through_calibration_and_metrics():
     from sklearn.metrics import roc_auc_score
 
     exact = roc_auc_score(y, logit.astype(np.float32))
-    scores = metrics.binary_metrics(y, fitted.apply(raw), 0.5, raw=raw)
+    scores = metrics.binary_metrics(y, fitted.apply(raw), 0.5, 10, raw=raw)
     assert scores["roc_auc"] == pytest.approx(roc_auc_score(y, raw))
     assert abs(scores["roc_auc"] - exact) < 1e-3
 
@@ -72,8 +76,8 @@ def test_ece_of_a_calibrated_model_is_small_and_of_a_constant_guess_is_the_gap()
     rng = np.random.default_rng(4)
     p = rng.random(20000)
     y = (rng.random(20000) < p).astype(int)
-    assert calibration.expected_calibration_error(y, p, bins=10) < 0.02
-    assert calibration.expected_calibration_error(np.array([1, 1, 1, 0]), np.full(4, 0.5), 10) == pytest.approx(0.25)
+    assert metrics.expected_calibration_error(y, p, bins=10) < 0.02
+    assert metrics.expected_calibration_error(np.array([1, 1, 1, 0]), np.full(4, 0.5), 10) == pytest.approx(0.25)
 
 
 # Scores built so that each rule has one known best threshold.
@@ -85,8 +89,8 @@ P = np.array([0.05, 0.10, 0.20, 0.30, 0.62, 0.70, 0.40, 0.55, 0.60, 0.65, 0.80, 
 def test_balanced_accuracy_rule_picks_the_youden_optimum():
     # At 0.40: all 6 fakes caught, 2 of 6 reals wrong -> (1 + 4/6)/2 = 0.833, the best of any cut.
     assert choose_threshold(Y, P, "balanced_accuracy") == pytest.approx(0.40)
-    best = max(metrics.binary_metrics(Y, P, t)["balanced_accuracy"] for t in np.unique(P))
-    assert metrics.binary_metrics(Y, P, 0.40)["balanced_accuracy"] == pytest.approx(best) == pytest.approx(5 / 6)
+    best = max(metrics.binary_metrics(Y, P, t, 10)["balanced_accuracy"] for t in np.unique(P))
+    assert metrics.binary_metrics(Y, P, 0.40, 10)["balanced_accuracy"] == pytest.approx(best) == pytest.approx(5 / 6)
 
 
 def test_target_fpr_rule_keeps_false_positives_under_the_target():
@@ -98,7 +102,7 @@ def test_target_fpr_rule_keeps_false_positives_under_the_target():
 
 
 def test_f1_rule_picks_the_best_f1():
-    f1 = {t: metrics.binary_metrics(Y, P, t)["f1"] for t in np.unique(P)}
+    f1 = {t: metrics.binary_metrics(Y, P, t, 10)["f1"] for t in np.unique(P)}
     assert choose_threshold(Y, P, "f1") == pytest.approx(max(f1, key=f1.get)) == pytest.approx(0.40)
     with pytest.raises(ValueError, match="balanced_accuracy, target_fpr, f1"):
         choose_threshold(Y, P, "accuracy")
@@ -111,7 +115,7 @@ def test_bootstrap_interval_holds_the_estimate_and_narrows_with_more_data():
         y = np.repeat([0, 1], n // 2)
         p = np.clip(0.5 + (y - 0.5) * 0.4 + rng.normal(0, 0.3, n), 0, 1)
         ci = metrics.bootstrap_ci(y, p, 0.5, samples=300, seed=0)
-        point = metrics.binary_metrics(y, p, 0.5)
+        point = metrics.binary_metrics(y, p, 0.5, 10)
         for name in ("roc_auc", "accuracy"):
             assert ci[name]["low"] <= point[name] <= ci[name]["high"]
         widths.append(ci["roc_auc"]["high"] - ci["roc_auc"]["low"])
@@ -129,8 +133,10 @@ def high_frequency_energy(image: np.ndarray) -> float:
     return float(np.abs(np.diff(g, axis=0)).mean() + np.abs(np.diff(g, axis=1)).mean())
 
 
-@pytest.mark.parametrize("name,mild,harsh", [("jpeg", 95, 30), ("blur", 0.5, 2.0), ("rescale", 0.9, 0.25),
-                                               ("noise", 2, 16), ("crop", 0.9, 0.6)])
+@pytest.mark.parametrize(
+    "name,mild,harsh",
+    [("jpeg", 95, 30), ("blur", 0.5, 2.0), ("rescale", 0.9, 0.25), ("noise", 2, 16), ("crop", 0.9, 0.6)],
+)
 def test_perturbations_change_the_image_more_at_harsher_levels(name, mild, harsh):
     images = np.stack([textured(s) for s in range(3)])
     change = []
@@ -144,7 +150,10 @@ def test_perturbations_change_the_image_more_at_harsher_levels(name, mild, harsh
 @pytest.mark.parametrize("name,mild,harsh", [("blur", 0.5, 2.0), ("rescale", 0.9, 0.25)])
 def test_blur_and_rescaling_erase_fine_detail(name, mild, harsh):
     images = np.stack([textured(s) for s in range(3)])
-    energy = [np.mean([high_frequency_energy(x) for x in perturb_batch(images, name, level, seed=0)]) for level in (mild, harsh)]
+    energy = [
+        np.mean([high_frequency_energy(x) for x in perturb_batch(images, name, level, seed=0)])
+        for level in (mild, harsh)
+    ]
     assert energy[1] < energy[0] < np.mean([high_frequency_energy(x) for x in images])
 
 
@@ -158,24 +167,29 @@ def test_noise_perturbation_has_the_asked_sigma_and_is_seeded():
         perturb_batch(flat, "sharpen", 1, seed=0)
 
 
-def spectrum_detector(size: int) -> Detector:
-    from deepfake_detect.spectrum import build_classifier, radial_profile
+def spectrum_detector(size: int, c: float = 1.0) -> Detector:
+    """C below 1 keeps its probabilities away from 0 and 1."""
+    from deepfake_detect.models.spectrum import build_classifier, radial_profile
 
     rng = np.random.default_rng(0)
     smooth = np.stack([np.full((size, size, 3), rng.integers(60, 200), np.uint8) for _ in range(20)])
     rough = np.stack([textured(s, size) for s in range(20)])
-    model = build_classifier(1.0, 0).fit(radial_profile(np.concatenate([smooth, rough])), np.repeat([0, 1], 20))
-    return Detector(DetectorMeta(name="spectrum", kind="spectrum", image_size=size, crop=0, threshold=0.5), model)
+    model = build_classifier(c, 0).fit(radial_profile(np.concatenate([smooth, rough])), np.repeat([0, 1], 20))
+    return Detector(DetectorMeta(name="spectrum", image_size=size, crop=0, threshold=0.5), model)
 
 
 def test_robustness_sweep_has_one_row_per_declared_level_for_every_model():
     size = 64
     detector = spectrum_detector(size)
-    images = np.concatenate([np.stack([np.full((size, size, 3), 90 + s, np.uint8) for s in range(6)]),
-                             np.stack([textured(100 + s, size) for s in range(6)])])
+    images = np.concatenate(
+        [
+            np.stack([np.full((size, size, 3), 90 + s, np.uint8) for s in range(6)]),
+            np.stack([textured(100 + s, size) for s in range(6)]),
+        ]
+    )
     y = np.repeat([0, 1], 6)
     levels = {"jpeg": [95, 30], "blur": [0.5, 2.0], "rescale": [0.5], "noise": [4], "crop": [0.8]}
-    sweep = evaluation.robustness_sweep({"a": detector, "b": detector}, images, y, levels, seed=0)
+    sweep = robustness.robustness_sweep({"a": detector, "b": detector}, images, y, levels, seed=0, bins=10)
     assert list(sweep) == list(levels)
     for name, by_model in sweep.items():
         assert list(by_model) == ["a", "b"]
@@ -187,6 +201,51 @@ def test_robustness_sweep_has_one_row_per_declared_level_for_every_model():
     assert sweep["noise"]["a"] == sweep["noise"]["b"]
 
 
+def test_every_ece_uses_the_calibration_bins_of_params(tmp_path):
+    """evaluate.calibration_bins reaches the robustness sweep and the cross-generator sets, not
+    only the test split: their ECE is the one computed by hand with that many bins."""
+    import json
+
+    import yaml
+
+    from conftest import ROOT
+    from deepfake_detect.data.manifest import Entry
+    from deepfake_detect.evaluation.results import Paths
+
+    size = 64
+    detector = spectrum_detector(size, c=1e-2)
+    images = np.concatenate(
+        [
+            np.stack([np.full((size, size, 3), 70 + 9 * s, np.uint8) for s in range(8)]),
+            np.stack([textured(200 + s, size) for s in range(8)]),
+        ]
+    )
+    y = np.repeat([0, 1], 8)
+    test = []
+    for i, (image, label) in enumerate(zip(images, y, strict=True)):
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(image).save(path)
+        test.append(Entry(str(path), "fake" if label else "real", "test", ""))
+    cfg = yaml.safe_load((ROOT / "params.yaml").read_text())["evaluate"]
+    cfg["robustness"] = {"max_images": 0, "levels": {"noise": [4]}}
+    paths = Paths(tmp_path / "metrics", tmp_path / "plots", tmp_path / "figures")
+    paths.figures.mkdir()
+    p_noisy = detector.predict_proba(perturb_batch(images, "noise", 4, seed=cfg["seed"]))
+    eces = {}
+    for bins in (3, 10):
+        spec = EvaluateSpec.from_params({**cfg, "calibration_bins": bins})
+        robustness.run({"spectrum": detector}, test, y, spec, size, paths)
+        row = json.loads((paths.metrics / "robustness.json").read_text())["perturbations"]["noise"]["spectrum"][0]
+        assert row["ece"] == pytest.approx(metrics.expected_calibration_error(y, p_noisy, bins))
+        data = cross_generator.LabelledImages(images, y, [], {})
+        cross = cross_generator.set_metrics(detector, data, spec.calibration_bins)
+        assert cross["ece"] == pytest.approx(
+            metrics.expected_calibration_error(y, detector.predict_proba(images), bins)
+        )
+        eces[bins] = row["ece"]
+    assert eces[3] != pytest.approx(eces[10])  # the setting matters for these scores
+
+
 def test_cross_generator_folder_is_read_by_label_and_skips_unreadable_files(tmp_path):
     for label, count in (("real", 3), ("fake", 4)):
         folder = tmp_path / "sg2" / label
@@ -195,38 +254,40 @@ def test_cross_generator_folder_is_read_by_label_and_skips_unreadable_files(tmp_
             (folder / f"{i}.jpg").write_bytes(jpeg_bytes(textured(i + 10 * count, 48)))
     (tmp_path / "sg2" / "fake" / "broken.jpg").write_bytes(jpeg_bytes(textured(99, 48))[:300])
     (tmp_path / "sg2" / "notes.txt").write_text("not under real/ or fake/: ignored")
-    data = evaluation.load_labelled_folder(tmp_path / "sg2", 64, limit=0, seed=0)
+    data = cross_generator.load_labelled_folder(tmp_path / "sg2", 64, limit=0, seed=0)
     assert data.images.shape == (7, 64, 64, 3) and data.images.dtype == np.uint8
     assert sorted(data.y.tolist()) == [0, 0, 0, 1, 1, 1, 1]
     assert list(data.skipped) == [str(tmp_path / "sg2" / "fake" / "broken.jpg")]
     detector = spectrum_detector(64)
-    scores = evaluation.set_metrics(detector, data)
+    scores = cross_generator.set_metrics(detector, data, 10)
     assert scores["n"] == 7 and 0 <= scores["roc_auc"] <= 1 and 0 <= scores["accuracy"] <= 1
-    fakes = evaluation.LabelledImages(data.images[data.y == 1], data.y[data.y == 1], [], {})
-    fakes_only = evaluation.set_metrics(detector, fakes)
+    fakes = cross_generator.LabelledImages(data.images[data.y == 1], data.y[data.y == 1], [], {})
+    fakes_only = cross_generator.set_metrics(detector, fakes, 10)
     assert set(fakes_only) == {"accuracy", "n", "threshold"} and fakes_only["n"] == 4
-    empty = evaluation.LabelledImages(np.zeros((0, 64, 64, 3), np.uint8), np.zeros(0, np.int32), [], {"x.jpg": "corrupt"})
-    assert evaluation.set_metrics(detector, empty) == {"accuracy": None, "n": 0}
+    empty = cross_generator.LabelledImages(
+        np.zeros((0, 64, 64, 3), np.uint8), np.zeros(0, np.int32), [], {"x.jpg": "corrupt"}
+    )
+    assert cross_generator.set_metrics(detector, empty, 10) == {"accuracy": None, "n": 0}
     with pytest.raises(FileNotFoundError, match="evaluate.cross_generator"):
-        evaluation.load_labelled_folder(tmp_path / "missing", 64, 0, 0)
+        cross_generator.load_labelled_folder(tmp_path / "missing", 64, 0, 0)
 
 
 def test_stratified_subset_keeps_the_class_shares_and_is_seeded():
     y = np.array([0] * 300 + [1] * 100)
-    picked = evaluation.stratified_subset(y, 40, seed=3)
+    picked = scoring.stratified_subset(y, 40, seed=3)
     assert len(picked) == 40 and y[picked].sum() == 10
-    np.testing.assert_array_equal(picked, evaluation.stratified_subset(y, 40, seed=3))
-    assert len(evaluation.stratified_subset(y, 0, seed=3)) == 400
+    np.testing.assert_array_equal(picked, scoring.stratified_subset(y, 40, seed=3))
+    assert len(scoring.stratified_subset(y, 0, seed=3)) == 400
     # Tiny limits and rare classes still give both classes.
-    assert set(y[evaluation.stratified_subset(y, 1, seed=0)]) == {0, 1}
+    assert set(y[scoring.stratified_subset(y, 1, seed=0)]) == {0, 1}
     rare = np.array([0] * 19 + [1])
-    assert set(rare[evaluation.stratified_subset(rare, 3, seed=0)]) == {0, 1}
+    assert set(rare[scoring.stratified_subset(rare, 3, seed=0)]) == {0, 1}
 
 
 def test_explanation_sample_draws_each_kind_from_the_right_cell():
     y = np.array([1, 1, 1, 0, 0, 0, 1, 0])
     p = np.array([0.9, 0.8, 0.2, 0.7, 0.1, 0.2, 0.95, 0.6])
-    sample = evaluation.explanation_sample(y, p, 0.5, per_kind=2, seed=0)
+    sample = explanations.explanation_sample(y, p, 0.5, per_kind=2, seed=0)
     assert set(sample["true positive"]) <= {0, 1, 6} and len(sample["true positive"]) == 2
     assert set(sample["false positive"]) == {3, 7}
     assert list(sample["false negative"]) == [2]
@@ -244,7 +305,7 @@ def test_fgsm_moves_each_pixel_by_epsilon_at_most_and_lowers_accuracy():
     model = keras.Model(inputs, outputs)
     rng = np.random.default_rng(0)
     images = rng.integers(20, 236, (40, 16, 16, 3)).astype(np.uint8)
-    detector = Detector(DetectorMeta(name="tiny", kind="keras", image_size=16, crop=0), model)
+    detector = Detector(DetectorMeta(name="cnn", image_size=16, crop=0), model)
     p = detector.predict_proba(images)
     detector.meta.threshold = float(np.median(p))
     y = (p >= detector.meta.threshold).astype(np.int32)  # the model is right on every clean image
@@ -256,13 +317,16 @@ def test_fgsm_moves_each_pixel_by_epsilon_at_most_and_lowers_accuracy():
     assert accuracies == sorted(accuracies, reverse=True) and accuracies[-1] < 0.5
 
 
-@pytest.mark.parametrize("key,value,message", [
-    (("calibration",), "isotonic", "evaluate.calibration"),
-    (("threshold", "rule"), "accuracy", "evaluate.threshold.rule"),
-    (("robustness", "levels", "sharpen"), [1], "perturbations are jpeg"),
-    (("robustness", "levels", "jpeg"), [95, 0], "levels.jpeg must list levels between 1 and 100"),
-    (("adversarial", "epsilons"), [0, 2], "epsilons must be positive"),
-])
+@pytest.mark.parametrize(
+    "key,value,message",
+    [
+        (("calibration",), "isotonic", "evaluate.calibration"),
+        (("threshold", "rule"), "accuracy", "evaluate.threshold.rule"),
+        (("robustness", "levels", "sharpen"), [1], "perturbations are jpeg"),
+        (("robustness", "levels", "jpeg"), [95, 0], "levels.jpeg must list levels between 1 and 100"),
+        (("adversarial", "epsilons"), [0, 2], "epsilons must be positive"),
+    ],
+)
 def test_bad_evaluate_params_are_refused_with_the_key_to_fix(key, value, message):
     import copy
 
@@ -271,10 +335,10 @@ def test_bad_evaluate_params_are_refused_with_the_key_to_fix(key, value, message
     from conftest import ROOT
 
     cfg = copy.deepcopy(yaml.safe_load((ROOT / "params.yaml").read_text())["evaluate"])
-    evaluation.check_config(cfg)  # the defaults pass
+    EvaluateSpec.from_params(cfg)  # the defaults pass
     target = cfg
     for part in key[:-1]:
         target = target[part]
     target[key[-1]] = value
     with pytest.raises(ValueError, match=message):
-        evaluation.check_config(cfg)
+        EvaluateSpec.from_params(cfg)

@@ -4,9 +4,10 @@ class shows only in one corner must be explained by that corner."""
 import numpy as np
 import pytest
 
-from deepfake_detect.detector import Detector, DetectorMeta
-from deepfake_detect.explain import can_explain, explain, overlay
-from deepfake_detect.models import build
+from conftest import keras_spec
+from deepfake_detect.inference.detector import Detector, DetectorMeta
+from deepfake_detect.inference.explain import explain, overlay
+from deepfake_detect.models.networks import build
 
 SIZE, PATCH = 32, (slice(2, 12), slice(2, 12))  # the evidence: rough texture in the top-left corner
 
@@ -32,12 +33,12 @@ def corner_detector():
     import keras
 
     keras.utils.set_random_seed(0)
-    model = build("cnn", {"filters": [8, 16], "dropout": 0.0}, SIZE).model
+    model = build("cnn", keras_spec(filters=[8, 16], dropout=0.0, crop=SIZE)).model
     model.compile(optimizer=keras.optimizers.Adam(0.001), loss="binary_crossentropy", metrics=["accuracy"])
     x, y = corner_dataset(320, seed=1)
     # Small batches: 1,000 steps, so that BatchNorm's moving statistics (momentum 0.99) forget their start.
     model.fit(x, y, epochs=25, batch_size=8, verbose=0)
-    detector = Detector(DetectorMeta(name="cnn", kind="keras", image_size=SIZE, crop=0, threshold=0.5), model)
+    detector = Detector(DetectorMeta(name="cnn", image_size=SIZE, crop=0, threshold=0.5), model)
     x_test, y_test = corner_dataset(40, seed=2)
     accuracy = np.mean((detector.predict_proba(x_test) >= 0.5) == y_test)
     assert accuracy >= 0.95, f"the corner model did not learn its task (accuracy {accuracy})"
@@ -69,8 +70,8 @@ def test_reals_are_explained_as_real_and_overlays_are_images(corner_detector):
 
 
 def test_only_convolutional_detectors_are_explained():
-    spectrum = Detector(DetectorMeta(name="spectrum", kind="spectrum", image_size=SIZE, crop=0), model=None)
-    assert not can_explain(spectrum)
+    spectrum = Detector(DetectorMeta(name="spectrum", image_size=SIZE, crop=0), model=None)
+    assert not spectrum.family.gradients
     with pytest.raises(ValueError, match="not a convolutional network"):
         explain(spectrum, np.zeros((1, SIZE, SIZE, 3), np.uint8))
 
@@ -79,13 +80,12 @@ def test_only_convolutional_detectors_are_explained():
 def test_backbones_are_explained_at_the_maps_that_feed_the_head(name):
     """EfficientNet pools inside its squeeze-and-excitation blocks and the hybrid has two
     branches: the maps must be the ones the head reads (one per branch), at the crop's size."""
-    from deepfake_detect.explain import logit_model
+    from deepfake_detect.inference.explain import logit_model
 
-    cfg = {"weights": "none", "dropout": 0.0, "filters": [4, 8]}
-    model = build(name, cfg, 32).model
+    model = build(name, keras_spec(name, weights="none", dropout=0.0, filters=[4, 8], crop=32)).model
     probe, _ = logit_model(model)
     assert len(probe.outputs) == (3 if name == "hybrid" else 2)  # maps per branch, then the features
-    detector = Detector(DetectorMeta(name=name, kind="keras", image_size=SIZE, crop=0), model)
+    detector = Detector(DetectorMeta(name=name, image_size=SIZE, crop=0), model)
     found = explain(detector, corner_dataset(4, seed=5)[0])
     assert found.gradcam_pp.shape == (4, SIZE, SIZE) and np.all(np.isfinite(found.gradcam_pp))
 
@@ -95,7 +95,7 @@ def test_gradcam_pp_weights_match_the_closed_form_by_hand():
     channel weight = sum(alpha * relu(g)), map = relu(sum_k w_k A_k); Grad-CAM weights are mean(g)."""
     import tensorflow as tf
 
-    from deepfake_detect.explain import _gradcam, _gradcam_pp
+    from deepfake_detect.inference.explain import _gradcam, _gradcam_pp
 
     a = np.array([[[1.0, 0.0], [2.0, 1.0]], [[0.0, 3.0], [1.0, 0.0]]]).transpose(1, 2, 0)[None]  # (1, 2, 2, 2)
     g = np.array([[[0.5, -1.0], [1.0, 0.0]], [[2.0, 0.5], [-0.5, 1.0]]]).transpose(1, 2, 0)[None]
@@ -115,7 +115,7 @@ def test_gradcam_pp_weights_match_the_closed_form_by_hand():
 def test_the_explained_class_sets_the_sign(corner_detector):
     """For fakes, the evidence for 'fake' lies on the patch; the evidence for 'real' in the same
     images (the gradient's sign flipped) must not."""
-    from deepfake_detect.explain import _maps
+    from deepfake_detect.inference.explain import _maps
 
     x, y = corner_dataset(40, seed=6)
     fakes = x[y == 1]
@@ -135,10 +135,10 @@ def test_models_trained_in_mixed_precision_are_explained():
 
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        model = build("cnn", {"filters": [4, 8], "dropout": 0.0}, SIZE).model
+        model = build("cnn", keras_spec(filters=[4, 8], dropout=0.0, crop=SIZE)).model
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    detector = Detector(DetectorMeta(name="cnn", kind="keras", image_size=SIZE, crop=0), model)
+    detector = Detector(DetectorMeta(name="cnn", image_size=SIZE, crop=0), model)
     found = explain(detector, corner_dataset(4, seed=7)[0])
     assert found.gradcam_pp.dtype == np.float32 and np.all(np.isfinite(found.gradcam_pp))
     assert found.gradcam_pp.max() > 0  # real gradients, not zeros

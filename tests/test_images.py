@@ -25,7 +25,9 @@ def test_rgb_jpeg_at_size_decodes_unchanged():
 @pytest.mark.parametrize("mode", ["L", "CMYK", "RGBA", "P", "I;16"])
 def test_other_modes_become_rgb(mode):
     base = Image.fromarray(random_pixels(1))
-    img = Image.fromarray((np.asarray(base.convert("L"), dtype=np.uint16) * 257)) if mode == "I;16" else base.convert(mode)
+    img = (
+        Image.fromarray(np.asarray(base.convert("L"), dtype=np.uint16) * 257) if mode == "I;16" else base.convert(mode)
+    )
     data = encode(img, "TIFF" if mode == "CMYK" else "PNG")
     pixels = decode_rgb(data, 64)
     assert pixels.shape == (64, 64, 3)

@@ -15,9 +15,9 @@ import urllib3
 import yaml
 from requests.adapters import HTTPAdapter
 
-from conftest import ROOT
-from deepfake_detect import prepare, sources, synthetic
-from deepfake_detect.kaggle_source import KaggleError, safe_extract
+from conftest import ROOT, data_spec
+from deepfake_detect.data import scan, sources, synthetic
+from deepfake_detect.data.kaggle import KaggleError, safe_extract
 
 DATASET = "xhlulu/140k-real-and-fake-faces"
 API = "https://api.kaggle.com/v1"
@@ -30,7 +30,9 @@ TOKEN = "KGAT_test_token_0123456789abcdef"
 def dataset_zip(tmp_path: Path) -> bytes:
     """A small generated dataset, zipped exactly as the Kaggle archive is laid out."""
     src = tmp_path / "zipsrc"
-    synthetic.generate(synthetic.SyntheticSpec(64, {"train": 3, "valid": 2, "test": 2}, 0.5, 90, 0), src, workers=1)
+    synthetic.generate(
+        synthetic.SyntheticSpec(64, {"train": 3, "valid": 2, "test": 2}, 0.5, 90, 0, unseen_per_class=0), src, workers=1
+    )
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for path in sorted(src.rglob("*")):
@@ -49,17 +51,34 @@ class FakeKaggle:
         self.calls.append((request.method, request.url, dict(request.headers)))
         if request.method == "POST" and request.url == INTROSPECT:
             ok = json.loads(request.body).get("token") == TOKEN
-            answer = 200, {"Content-Type": "application/json"}, json.dumps({"active": ok, "username": "tester"}).encode()
+            answer = (
+                200,
+                {"Content-Type": "application/json"},
+                json.dumps({"active": ok, "username": "tester"}).encode(),
+            )
         elif request.method == "POST" and request.url == DOWNLOAD:
             answer = self.download_status, {"Location": BLOB, "Content-Length": "0"}, b""
         elif request.method == "GET" and request.url == BLOB:
-            answer = 200, {"Content-Type": "application/zip", "Content-Length": str(len(self.archive)),
-                           "Last-Modified": "Tue, 14 Jan 2020 10:00:00 GMT"}, self.archive
+            answer = (
+                200,
+                {
+                    "Content-Type": "application/zip",
+                    "Content-Length": str(len(self.archive)),
+                    "Last-Modified": "Tue, 14 Jan 2020 10:00:00 GMT",
+                },
+                self.archive,
+            )
         else:
             raise AssertionError(f"unexpected request {request.method} {request.url}")
         status, headers, body = answer
-        raw = urllib3.HTTPResponse(body=io.BytesIO(body), headers=headers, status=status, preload_content=False,
-                                   request_method=request.method, request_url=request.url)
+        raw = urllib3.HTTPResponse(
+            body=io.BytesIO(body),
+            headers=headers,
+            status=status,
+            preload_content=False,
+            request_method=request.method,
+            request_url=request.url,
+        )
         return adapter.build_response(request, raw)
 
 
@@ -94,10 +113,10 @@ def kaggle_cfg():
 
 def test_download_extracts_the_archive_and_keeps_the_token_secret(fake_kaggle, tmp_path, capfd):
     out = tmp_path / "data" / "raw"
-    sources.fetch(kaggle_cfg(), out, cache_dir=tmp_path / "data" / "downloads")
+    sources.fetch(data_spec(**kaggle_cfg()), out, cache_dir=tmp_path / "data" / "downloads")
     assert [(m, u) for m, u, _ in fake_kaggle.calls] == [("POST", INTROSPECT), ("POST", DOWNLOAD), ("GET", BLOB)]
     assert (out / "train.csv").exists()
-    scanned, dropped = prepare.scan(out, 64, tmp_path / "converted", workers=1)
+    scanned, dropped = scan.scan(out, 64, tmp_path / "converted", workers=1)
     entries = [x.entry for x in scanned]
     assert len(entries) == 2 * (3 + 2 + 2) and not dropped
     assert {e.split for e in entries} == {"train", "valid", "test"}
@@ -108,16 +127,16 @@ def test_download_extracts_the_archive_and_keeps_the_token_secret(fake_kaggle, t
 
 def test_archive_is_verified_and_reused_without_network(fake_kaggle, tmp_path):
     downloads = tmp_path / "dl"
-    sources.fetch(kaggle_cfg(), tmp_path / "raw", cache_dir=downloads)
+    sources.fetch(data_spec(**kaggle_cfg()), tmp_path / "raw", cache_dir=downloads)
     record = json.loads((downloads / "140k-real-and-fake-faces.zip.verified.json").read_text())
     assert record["size"] == len(fake_kaggle.archive)
     calls = len(fake_kaggle.calls)
-    sources.fetch(kaggle_cfg(), tmp_path / "raw", cache_dir=downloads)
+    sources.fetch(data_spec(**kaggle_cfg()), tmp_path / "raw", cache_dir=downloads)
     assert len(fake_kaggle.calls) == calls  # verified archive: no request at all
 
     archive = downloads / "140k-real-and-fake-faces.zip"
     archive.write_bytes(archive.read_bytes()[:-10] + b"0123456789")  # altered on disk
-    sources.fetch(kaggle_cfg(), tmp_path / "raw", cache_dir=downloads)
+    sources.fetch(data_spec(**kaggle_cfg()), tmp_path / "raw", cache_dir=downloads)
     assert len(fake_kaggle.calls) > calls and archive.read_bytes() == fake_kaggle.archive
 
 
@@ -134,34 +153,36 @@ def test_interrupted_extraction_leaves_no_dataset_and_reruns_cleanly(fake_kaggle
 
     monkeypatch.setattr(shutil, "copyfileobj", dies_midway)
     with pytest.raises(KeyboardInterrupt):
-        sources.fetch(kaggle_cfg(), out, cache_dir=tmp_path / "dl")
+        sources.fetch(data_spec(**kaggle_cfg()), out, cache_dir=tmp_path / "dl")
     assert not out.exists() and not (tmp_path / "data" / "raw.partial").exists()
     monkeypatch.setattr(shutil, "copyfileobj", real_copy)
-    sources.fetch(kaggle_cfg(), out, cache_dir=tmp_path / "dl")
+    sources.fetch(data_spec(**kaggle_cfg()), out, cache_dir=tmp_path / "dl")
     assert len([p for p in out.rglob("*.jpg")]) == 2 * (3 + 2 + 2)
 
 
 def test_too_little_disk_space_is_a_clear_error(fake_kaggle, tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**12, 10**12 - 10**6, 10**6))
     with pytest.raises(KaggleError, match=r"not enough disk space .* 10.0 GB needed, 0.0 GB free"):
-        sources.fetch(kaggle_cfg(), tmp_path / "raw", cache_dir=tmp_path / "dl")
+        sources.fetch(data_spec(**kaggle_cfg()), tmp_path / "raw", cache_dir=tmp_path / "dl")
     assert fake_kaggle.calls == []  # checked before downloading anything
 
 
 def test_forbidden_dataset_says_to_accept_the_rules(fake_kaggle, tmp_path):
     fake_kaggle.download_status = 403
     with pytest.raises(KaggleError, match="accept the rules"):
-        sources.fetch(kaggle_cfg(), tmp_path / "raw", cache_dir=tmp_path / "dl")
+        sources.fetch(data_spec(**kaggle_cfg()), tmp_path / "raw", cache_dir=tmp_path / "dl")
     assert not (tmp_path / "raw").exists()
 
 
 def test_without_credentials_the_stage_explains_and_exits_1(tmp_path, isolated_home):
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({**yaml.safe_load((ROOT / "params.yaml").read_text()),
-                                                          "data": kaggle_cfg()}))
+    (tmp_path / "params.yaml").write_text(
+        yaml.safe_dump({**yaml.safe_load((ROOT / "params.yaml").read_text()), "data": kaggle_cfg()})
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAGGLE_")}
     env.update(HOME=str(isolated_home), PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "stages.download"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "stages.download"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 1
     assert "KAGGLE_API_TOKEN" in proc.stderr and "kaggle.json" in proc.stderr and "access_token" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -175,7 +196,7 @@ def test_unsafe_archive_members_are_refused(tmp_path, member):
         zf.writestr("real_vs_fake/ok.txt", "fine")
         info = zipfile.ZipInfo(member)
         if member == "link":
-            info.external_attr = (0o120777 << 16)  # a symlink
+            info.external_attr = 0o120777 << 16  # a symlink
         zf.writestr(info, "/etc/passwd" if member == "link" else "x")
     with pytest.raises(KaggleError, match="unsafe archive member"):
         safe_extract(archive, tmp_path / "out")

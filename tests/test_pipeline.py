@@ -1,21 +1,18 @@
 """`dvc repro` of the whole pipeline on tiny params, and what it leaves in MLflow and BentoML."""
 
 import json
-
-import pytest
 import os
 import subprocess
 import sys
 
-
+import pytest
 import yaml
 
-from conftest import BIN, CROSS_SET, run, pipeline_env
-
-
+from conftest import BIN, CROSS_SET, pipeline_env, run
 
 # Every test that reads the reproduced pipeline runs on one xdist worker, so it is built once.
 pytestmark = pytest.mark.xdist_group("pipeline")
+
 
 def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_repo):
     data = json.loads((pipeline_repo / "metrics/data.json").read_text())
@@ -35,14 +32,24 @@ def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_rep
         rows = json.loads((pipeline_repo / "metrics/plots" / f"{kind}.json").read_text())
         raw = {"cnn (uncalibrated)", "spectrum (uncalibrated)"} if kind == "calibration" else set()
         assert {r["model"] for r in rows} == {"cnn", "spectrum"} | raw
-        assert all(0.0 <= r[axis] <= 1.0 for r in rows for axis in ("fpr", "tpr", "prob_pred", "prob_true") if axis in r)
+        assert all(
+            0.0 <= r[axis] <= 1.0 for r in rows for axis in ("fpr", "tpr", "prob_pred", "prob_true") if axis in r
+        )
     confusion = json.loads((pipeline_repo / "metrics/plots/confusion.json").read_text())
     for name, result in evaluation.items():
         counts = {(r["actual"], r["predicted"]): r["count"] for r in confusion if r["model"] == name}
         assert counts[("fake", "fake")] == result["confusion"][1][1] and sum(counts.values()) == 20
     assert {p.name for p in (pipeline_repo / "metrics/figures").iterdir()} == {
-        "roc.png", "pr.png", "calibration.png", "robustness.png", "adversarial.png", "comparison.png",
-        "confusion_cnn.png", "confusion_spectrum.png", "gradcam_cnn.png"}  # no Grad-CAM for the spectrum model
+        "roc.png",
+        "pr.png",
+        "calibration.png",
+        "robustness.png",
+        "adversarial.png",
+        "comparison.png",
+        "confusion_cnn.png",
+        "confusion_spectrum.png",
+        "gradcam_cnn.png",
+    }  # no Grad-CAM for the spectrum model
 
     env = pipeline_env(pipeline_repo)
     second = run([str(BIN / "dvc"), "repro"], pipeline_repo, env)
@@ -55,8 +62,14 @@ def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_rep
     html = pipeline_repo / "plots_out"
     run([str(BIN / "dvc"), "plots", "show", "-o", str(html)], pipeline_repo, env)
     page = (html / "index.html").read_text()
-    for title in ("ROC on the test split", "Precision-recall", "Confusion matrices", "Reliability on the test split",
-                  "robustness/jpeg.json", "robustness/blur.json"):
+    for title in (
+        "ROC on the test split",
+        "Precision-recall",
+        "Confusion matrices",
+        "Reliability on the test split",
+        "robustness/jpeg.json",
+        "robustness/blur.json",
+    ):
         assert title in page
     assert "roc.png" in page and "gradcam_cnn.png" in page
 
@@ -90,7 +103,7 @@ def test_robustness_adversarial_and_cross_generator_outputs_have_the_declared_st
 
 def test_code_change_reruns_only_the_stages_that_use_it(pipeline_repo):
     env = pipeline_env(pipeline_repo)
-    plots_py = pipeline_repo / "deepfake_detect" / "plots.py"
+    plots_py = pipeline_repo / "deepfake_detect" / "evaluation" / "plots.py"
     original = plots_py.read_text()
     try:
         plots_py.write_text(original + "\n# touched\n")
@@ -105,7 +118,7 @@ def test_every_model_is_an_mlflow_run_and_the_champion_has_the_alias(pipeline_re
     code = f"""
 import json, mlflow
 from mlflow import MlflowClient
-mlflow.set_tracking_uri("sqlite:///{pipeline_repo / 'mlflow.db'}")
+mlflow.set_tracking_uri("sqlite:///{pipeline_repo / "mlflow.db"}")
 runs = mlflow.search_runs(experiment_names=["deepfake-detection"])
 client = MlflowClient()
 champ = client.get_model_version_by_alias("deepfake-detector", "champion")
@@ -114,15 +127,29 @@ print(json.dumps({{"models": sorted(runs["tags.model"]), "have_test": bool(runs[
     "champion_run": champ.run_id, "runs": dict(zip(runs["tags.model"], runs["run_id"])),
     "params": sorted(c for c in runs.columns if c.startswith("params.model")),
     "evaluation_metrics": sorted(c[len("metrics."):] for c in runs.columns if c.startswith("metrics.")),
-    "cnn_artifacts": [a.path for a in client.list_artifacts(dict(zip(runs["tags.model"], runs["run_id"]))["cnn"], "evaluation")]}}))
+    "cnn_artifacts": [a.path for a in client.list_artifacts(
+        dict(zip(runs["tags.model"], runs["run_id"]))["cnn"], "evaluation")]}}))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     facts = json.loads(out.stdout.strip().splitlines()[-1])
     assert facts["models"] == ["cnn", "spectrum"] and facts["have_test"]
-    assert set(facts["evaluation_metrics"]) >= {"test_ece", "test_ece_uncalibrated", "test_roc_auc_ci_low",
-                                           "robust_jpeg_30_accuracy", "cross_unseen_accuracy", "val_balanced_accuracy"}
-    assert "evaluation/gradcam_cnn.png" in facts["cnn_artifacts"] and "evaluation/comparison.md" in facts["cnn_artifacts"]
+    assert set(facts["evaluation_metrics"]) >= {
+        "test_ece",
+        "test_ece_uncalibrated",
+        "test_roc_auc_ci_low",
+        "robust_jpeg_30_accuracy",
+        "cross_unseen_accuracy",
+        "val_balanced_accuracy",
+    }
+    assert (
+        "evaluation/gradcam_cnn.png" in facts["cnn_artifacts"] and "evaluation/comparison.md" in facts["cnn_artifacts"]
+    )
     data = json.loads((pipeline_repo / "metrics/data.json").read_text())
     assert facts["hashes"] == [data["data_hash"]]
     assert len(facts["commits"]) == 1 and len(facts["commits"][0]) >= 40

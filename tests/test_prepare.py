@@ -7,12 +7,17 @@ import pytest
 from PIL import Image
 
 from conftest import jpeg_bytes, random_pixels
-from deepfake_detect import near_duplicates, prepare, synthetic
+from deepfake_detect.data import near_duplicates, prepare, synthetic
+from deepfake_detect.data.manifest import read_manifest
 from deepfake_detect.images import decode_rgb
-from deepfake_detect.manifest import read_manifest
 
-CFG = {"image_size": 64, "split": {"train": 0.6, "valid": 0.2, "test": 0.2}, "reencode_quality": 0,
-       "near_duplicates": {"max_distance": 10, "leakage": "drop"}, "audit": {"warn_auc": 0.7}}
+CFG = {
+    "image_size": 64,
+    "split": {"train": 0.6, "valid": 0.2, "test": 0.2},
+    "reencode_quality": 0,
+    "near_duplicates": {"max_distance": 10, "leakage": "drop"},
+    "audit": {"warn_auc": 0.7},
+}
 
 
 def write(path: Path, data: bytes) -> Path:
@@ -34,8 +39,8 @@ def encode(pixels: np.ndarray, fmt: str, **kw) -> bytes:
 
 
 def run(raw: Path, out: Path, seed=0, **overrides) -> tuple[dict, list]:
-    cfg = {**CFG, **overrides}
-    report = prepare.prepare_dataset(raw, out, cfg, seed, workers=2)
+    spec = prepare.PrepareSpec.from_params({**CFG, **overrides})
+    report = prepare.prepare_dataset(raw, out, spec, seed, workers=2)
     return report, read_manifest(out / "manifest.csv")
 
 
@@ -53,8 +58,14 @@ def test_bad_files_are_dropped_and_counted(tmp_path):
     report, entries = run(raw, tmp_path / "out")
     with open(tmp_path / "out" / "dropped.csv") as f:
         reasons = {Path(r["path"]).name: r["reason"] for r in csv.DictReader(f)}
-    assert reasons == {"empty.jpg": "empty", "truncated.jpg": "unreadable", "text.png": "unreadable",
-                       "zcopy.jpg": "duplicate", "notes.docx": "not_an_image", "x.jpg": "no_label"}
+    assert reasons == {
+        "empty.jpg": "empty",
+        "truncated.jpg": "unreadable",
+        "text.png": "unreadable",
+        "zcopy.jpg": "duplicate",
+        "notes.docx": "not_an_image",
+        "x.jpg": "no_label",
+    }
     assert sorted(Path(e.path).name for e in entries) == ["ok.jpg", "ok.jpg"]
     assert report["dropped"] == {"duplicate": 1, "empty": 1, "no_label": 1, "not_an_image": 1, "unreadable": 2}
     assert report["splits"]["train"] == {"real": 1, "fake": 1}
@@ -88,7 +99,7 @@ def test_real_world_folder_formats_are_all_read(tmp_path):
     for rel, data in files.items():
         write(raw / rel, data)
     Image.fromarray(smooth(6)).convert("CMYK").save(write(raw / "Fake" / "cmyk.jpg", b""), "JPEG")
-    sixteen = (np.asarray(Image.fromarray(smooth(8)).convert("L"), dtype=np.uint16) * 257)
+    sixteen = np.asarray(Image.fromarray(smooth(8)).convert("L"), dtype=np.uint16) * 257
     Image.fromarray(sixteen).save(write(raw / "Real" / "deep.png", b""))
     report, entries = run(raw, tmp_path / "out", split={"train": 1, "valid": 0, "test": 0})
     assert report["dropped_total"] == 0 and report["images"] == 8
@@ -147,7 +158,7 @@ def test_half_split_folders_are_an_error(tmp_path):
 
 
 def test_synthetic_manifest_is_byte_identical_for_the_same_seed(tmp_path):
-    spec = synthetic.SyntheticSpec(64, {"train": 4, "valid": 2, "test": 2}, 0.5, 90, 11)
+    spec = synthetic.SyntheticSpec(64, {"train": 4, "valid": 2, "test": 2}, 0.5, 90, 11, unseen_per_class=0)
     texts = []
     for name in ("a", "b"):
         synthetic.generate(spec, tmp_path / name / "raw", workers=2)
@@ -166,15 +177,19 @@ def plant_leakage(raw: Path) -> dict[str, str]:
                 write(raw / split / label / f"{i}.jpg", jpeg_bytes(smooth(1000 * split_index + 100 * label_index + i)))
     source = smooth(0 * 1000 + 100 * 1 + 3)  # train/fake/3.jpg
     nudged = np.clip(source.astype(int) + 3, 0, 255).astype(np.uint8)
-    planted = {"valid/fake/copy.jpg": jpeg_bytes(source, quality=75), "test/fake/copy.jpg": jpeg_bytes(nudged, quality=85),
-               "train/real/twin.jpg": jpeg_bytes(smooth(5), quality=70)}  # near train/real/5.jpg
+    planted = {
+        "valid/fake/copy.jpg": jpeg_bytes(source, quality=75),
+        "test/fake/copy.jpg": jpeg_bytes(nudged, quality=85),
+        "train/real/twin.jpg": jpeg_bytes(smooth(5), quality=70),
+    }  # near train/real/5.jpg
     for rel, data in planted.items():
         write(raw / rel, data)
     for rel in planted:
         original = smooth(103) if "fake" in rel else smooth(5)
         planted_pixels = decode_rgb((raw / rel).read_bytes(), 64)
-        distance = near_duplicates.hamming(near_duplicates.dhash(Image.fromarray(original)),
-                                           near_duplicates.dhash(Image.fromarray(planted_pixels)))
+        distance = near_duplicates.hamming(
+            near_duplicates.dhash(Image.fromarray(original)), near_duplicates.dhash(Image.fromarray(planted_pixels))
+        )
         assert distance <= 10, (rel, distance)  # the plant is a near-duplicate by our definition
     return planted
 
@@ -199,7 +214,8 @@ def test_near_duplicates_across_splits_are_resolved_by_policy(tmp_path, policy):
     with open(tmp_path / "out" / "near_duplicates.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 5 and {r["action"] for r in rows if r["across_splits"] == "True"} == (
-        {"kept", "dropped"} if policy == "drop" else {"kept", "moved_to_train"})
+        {"kept", "dropped"} if policy == "drop" else {"kept", "moved_to_train"}
+    )
 
 
 def test_own_split_keeps_near_duplicates_together(tmp_path):
@@ -233,7 +249,11 @@ def test_format_shortcut_is_flagged_and_reencoding_removes_it(tmp_path):
 
 
 def test_generated_dataset_has_no_format_shortcut(tmp_path):
-    synthetic.generate(synthetic.SyntheticSpec(128, {"train": 40, "valid": 10, "test": 10}, 0.3, 90, 0), tmp_path / "raw", workers=2)
+    synthetic.generate(
+        synthetic.SyntheticSpec(128, {"train": 40, "valid": 10, "test": 10}, 0.3, 90, 0, unseen_per_class=0),
+        tmp_path / "raw",
+        workers=2,
+    )
     report, _ = run(tmp_path / "raw", tmp_path / "out", image_size=128)
     assert report["audit"]["shortcut_auc"] < 0.7, report["audit"]
     assert report["near_duplicates"]["groups_within_split"] == 0  # distinct faces are not near-duplicates
@@ -241,9 +261,12 @@ def test_generated_dataset_has_no_format_shortcut(tmp_path):
 
 def test_kaggle_csvs_are_honoured(tmp_path):
     raw = tmp_path / "raw"
-    synthetic.generate(synthetic.SyntheticSpec(64, {"train": 3, "valid": 2, "test": 2}, 0.5, 90, 4), raw, workers=1)
+    synthetic.generate(
+        synthetic.SyntheticSpec(64, {"train": 3, "valid": 2, "test": 2}, 0.5, 90, 4, unseen_per_class=0), raw, workers=1
+    )
     csv_path = raw / "test.csv"
-    rows = list(csv.DictReader(open(csv_path)))
+    with open(csv_path) as f:
+        rows = list(csv.DictReader(f))
     rows[0]["label_str"] = "fake" if rows[0]["label_str"] == "real" else "real"  # the CSV contradicts the folder
     with open(csv_path, "w", newline="") as f:
         writer = csv.DictWriter(f, rows[0].keys())

@@ -13,15 +13,14 @@ import pytest
 from bentoml.exceptions import InvalidArgument
 
 from conftest import BIN, jpeg_bytes, pipeline_env, random_pixels
-from deepfake_detect import detector as det
-from deepfake_detect.calibration import Calibration
+from deepfake_detect.data.manifest import read_manifest
 from deepfake_detect.images import decode_rgb
-from deepfake_detect.manifest import read_manifest
-
-
+from deepfake_detect.inference import detector as det
+from deepfake_detect.inference.calibration import Calibration
 
 # Every test that reads the reproduced pipeline runs on one xdist worker, so it is built once.
 pytestmark = pytest.mark.xdist_group("pipeline")
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -32,31 +31,35 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(pipeline_repo):
     port = free_port()
-    log = open(pipeline_repo / "serve.log", "w")
-    proc = subprocess.Popen([str(BIN / "bentoml"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=pipeline_repo, env=pipeline_env(pipeline_repo), stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"bentoml serve exited: {(pipeline_repo / 'serve.log').read_text()[-3000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "server did not start in 120 s"
-                time.sleep(0.5)
-        with bentoml.SyncHTTPClient(url, server_ready_timeout=120, timeout=60) as client:
-            yield client
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+    with open(pipeline_repo / "serve.log", "w") as log:
+        proc = subprocess.Popen(
+            [str(BIN / "bentoml"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=pipeline_repo,
+            env=pipeline_env(pipeline_repo),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+            while True:
+                if proc.poll() is not None:
+                    raise AssertionError(f"bentoml serve exited: {(pipeline_repo / 'serve.log').read_text()[-3000:]}")
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, "server did not start in 120 s"
+                    time.sleep(0.5)
+            with bentoml.SyncHTTPClient(url, server_ready_timeout=120, timeout=60) as client:
+                yield client
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_predict_is_the_champion_calibrated_at_the_threshold_evaluate_chose(server, pipeline_repo, monkeypatch):
@@ -86,7 +89,11 @@ def test_predict_accepts_other_formats_and_sizes(server, tmp_path):
 
 @pytest.mark.parametrize(
     "content, message",
-    [(b"", "empty"), (b"hello, I am not an image\n", "not an image"), (jpeg_bytes(random_pixels(1))[:500], "truncated")],
+    [
+        (b"", "empty"),
+        (b"hello, I am not an image\n", "not an image"),
+        (jpeg_bytes(random_pixels(1))[:500], "truncated"),
+    ],
     ids=["empty", "text", "truncated"],
 )
 def test_bad_uploads_get_400_with_a_message(server, tmp_path, content, message):

@@ -2,26 +2,37 @@
 repository's own store although DVC runs it in a temporary copy."""
 
 import json
-
-import pytest
 import os
 import subprocess
 import sys
 import time
 
+import pytest
+
 from conftest import BIN, pipeline_env, run
-
-
 
 # Every test that reads the reproduced pipeline runs on one xdist worker, so it is built once.
 pytestmark = pytest.mark.xdist_group("pipeline")
+
 
 def test_queued_grid_sweep_lands_in_mlflow(pipeline_repo):
     env = pipeline_env(pipeline_repo)
     run(["git", "add", "-A"], pipeline_repo, env)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "baseline"], pipeline_repo, env)
-    run([str(BIN / "dvc"), "exp", "run", "--queue", "-S", "train.cnn.learning_rate=0.004,0.008",
-         "-S", "train.models=[cnn]"], pipeline_repo, env)
+    run(
+        [
+            str(BIN / "dvc"),
+            "exp",
+            "run",
+            "--queue",
+            "-S",
+            "train.cnn.learning_rate=0.004,0.008",
+            "-S",
+            "train.models=[cnn]",
+        ],
+        pipeline_repo,
+        env,
+    )
     run([str(BIN / "dvc"), "queue", "start"], pipeline_repo, env)
     deadline = time.monotonic() + 480
     while True:
@@ -37,13 +48,22 @@ def test_queued_grid_sweep_lands_in_mlflow(pipeline_repo):
 
     code = f"""
 import json, mlflow
-mlflow.set_tracking_uri("sqlite:///{pipeline_repo / 'mlflow.db'}")
+mlflow.set_tracking_uri("sqlite:///{pipeline_repo / "mlflow.db"}")
 runs = mlflow.search_runs(experiment_names=["deepfake-detection"])
 cnn = runs[runs["tags.model"] == "cnn"]
 print(json.dumps(sorted(cnn["params.learning_rate"].tolist())))
 print(json.dumps(cnn["artifact_uri"].tolist()))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONWARNINGS": "ignore"}).stdout.strip().splitlines()
+    out = (
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        .stdout.strip()
+        .splitlines()
+    )
     assert json.loads(out[-2]) == ["0.002", "0.004", "0.008"]  # the baseline and both experiments
     assert all(str(pipeline_repo / "mlruns") in uri for uri in json.loads(out[-1]))

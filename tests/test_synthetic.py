@@ -1,16 +1,17 @@
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import cross_val_predict
 
-from deepfake_detect import synthetic
-from deepfake_detect.spectrum import build_classifier, radial_profile
+from deepfake_detect.data import synthetic
+from deepfake_detect.models.spectrum import build_classifier, radial_profile
 
 
 def spec(seed=7, strength=0.5, n=6, size=64):
-    return synthetic.SyntheticSpec(size, {"train": n, "valid": 2, "test": 2}, strength, 90, seed)
+    return synthetic.SyntheticSpec(size, {"train": n, "valid": 2, "test": 2}, strength, 90, seed, unseen_per_class=0)
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
@@ -73,15 +74,20 @@ def test_unseen_generator_set_is_labelled_seeded_and_fools_a_detector_of_the_see
     """The cross-generator lesson in miniature: a spectral detector trained on the seen generator
     ranks the seen one's fakes well and the unseen one's far worse, though the unseen fakes are
     themselves detectable (a detector trained on them separates them)."""
-    assert synthetic.generate_unseen(spec(), 3, tmp_path / "a", workers=2) == 6
-    synthetic.generate_unseen(spec(), 3, tmp_path / "b", workers=1)
+    three = replace(spec(), unseen_per_class=3)
+    assert synthetic.generate_unseen(three, tmp_path / "a", workers=2) == 6
+    synthetic.generate_unseen(three, tmp_path / "b", workers=1)
     names = sorted(p.relative_to(tmp_path / "a").as_posix() for p in (tmp_path / "a").rglob("*.jpg"))
     assert names == [f"{label}/{label}_{i:05d}.jpg" for label in ("fake", "real") for i in range(3)]
     assert all((tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes() for n in names)
 
     def faces(generator, seed, n=60):
         rng = np.random.default_rng
-        images = [synthetic.render(rng([seed, label, i]), 128, bool(label), 0.6, generator) for label in (0, 1) for i in range(n)]
+        images = [
+            synthetic.render(rng([seed, label, i]), 128, bool(label), 0.6, generator)
+            for label in (0, 1)
+            for i in range(n)
+        ]
         return radial_profile(np.stack(images)), np.repeat([0, 1], n)
 
     seen_model = build_classifier(1.0, 0).fit(*faces("seen", 1))

@@ -1,23 +1,37 @@
 """Training both model families on tiny generated data: reproducible, and identical after reload."""
 
-
 import numpy as np
 import pytest
 
-from deepfake_detect import detector as det
-from deepfake_detect import prepare, synthetic, training
-from deepfake_detect.datasets import iter_images
+from conftest import keras_spec, train_detector, train_setup
+from deepfake_detect.data import scan, synthetic
+from deepfake_detect.data.batches import iter_images
+from deepfake_detect.inference import detector as det
+from deepfake_detect.models.setup import seed_everything
+from deepfake_detect.models.spectrum import SpectrumSpec
 
-CNN = {"crop": 32, "filters": [4, 8], "dropout": 0.1, "epochs": 2, "patience": 2, "batch_size": 8,
-       "learning_rate": 0.01, "cache_gb": 1.0, "verbose": 0}
+CNN = {
+    "crop": 32,
+    "filters": [4, 8],
+    "dropout": 0.1,
+    "epochs": 2,
+    "patience": 2,
+    "batch_size": 8,
+    "learning_rate": 0.01,
+    "cache_gb": 1.0,
+}
 COMMON = {"seed": 7, "class_weight": "balanced", "xla": False, "augment": {"flip": 0.5, "jpeg": {"prob": 0.5}}}
 
 
 @pytest.fixture(scope="module")
 def splits(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
-    synthetic.generate(synthetic.SyntheticSpec(64, {"train": 12, "valid": 6, "test": 1}, 0.8, 90, 3), root / "raw", workers=2)
-    scanned, _ = prepare.scan(root / "raw", 64, root / "converted", workers=2)
+    synthetic.generate(
+        synthetic.SyntheticSpec(64, {"train": 12, "valid": 6, "test": 1}, 0.8, 90, 3, unseen_per_class=0),
+        root / "raw",
+        workers=2,
+    )
+    scanned, _ = scan.scan(root / "raw", 64, root / "converted", workers=2)
     entries = [x.entry for x in scanned]
     return {s: [e for e in entries if e.split == s] for s in ("train", "valid")}
 
@@ -26,10 +40,17 @@ def test_cnn_is_reproducible_and_reloads_to_the_same_numbers(splits, tmp_path):
     epochs = []
     runs = []
     for _ in range(2):
-        training.seed_everything(7, deterministic=True)
-        common = {**COMMON, "work_dir": str(tmp_path / "work"), "tensorboard_dir": str(tmp_path / "tb")}
-        runs.append(training.train_keras("cnn", CNN, common, splits["train"], splits["valid"], 64, "hash",
-                                         log_epoch=lambda epoch, logs: epochs.append((epoch, logs))))
+        seed_everything(7, deterministic=True)
+        runs.append(
+            train_detector(
+                "cnn",
+                keras_spec(**CNN),
+                train_setup(tmp_path, **COMMON),
+                splits,
+                64,
+                log_epoch=lambda epoch, logs: epochs.append((epoch, logs)),
+            )
+        )
     images = next(iter_images(splits["valid"], 64, batch_size=12))
     first, second = (d.predict_proba(images) for d in runs)
     assert np.array_equal(first, second)
@@ -42,7 +63,7 @@ def test_cnn_is_reproducible_and_reloads_to_the_same_numbers(splits, tmp_path):
 
 
 def test_spectrum_learns_strong_traces_and_reloads(splits, tmp_path):
-    model = training.train_spectrum({"crop": 0, "C": 1.0}, splits["train"], 64, 0)
+    model = train_detector("spectrum", SpectrumSpec(crop=0, C=1.0), train_setup(tmp_path, seed=0), splits, 64)
     det.save(model, tmp_path / "spectrum")
     reloaded = det.load(tmp_path / "spectrum")
     p = det.predict_entries(reloaded, splits["valid"])

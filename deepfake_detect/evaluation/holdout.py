@@ -1,0 +1,76 @@
+"""Each model's operating point fitted on the validation split, then the held-out test split
+scored once: metrics at the threshold and without one, bootstrap intervals, the curves for `dvc
+plots`, and the ROC, PR, reliability and confusion PNGs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from deepfake_detect.data.manifest import Entry, labels_of
+from deepfake_detect.evaluation import metrics, plots
+from deepfake_detect.evaluation.results import Paths
+from deepfake_detect.evaluation.scoring import operating_point
+from deepfake_detect.evaluation.spec import EvaluateSpec
+from deepfake_detect.inference.detector import Detector, predict_entries
+from deepfake_detect.outputs import write_json
+
+
+def run(
+    detectors: dict[str, Detector], valid: Sequence[Entry], test: Sequence[Entry], spec: EvaluateSpec, paths: Paths
+) -> tuple[dict, dict[str, np.ndarray]]:
+    """Sets each detector's calibration and threshold; returns the results by model (what
+    evaluate.json holds) and each model's calibrated test P(fake)."""
+    bins = spec.calibration_bins
+    y_valid, y_test = labels_of(valid), labels_of(test)
+    results, p_tests, reliability, confusions = {}, {}, {}, []
+    curves = {"roc": {}, "pr": {}, "calibration": {}}
+    for name, detector in detectors.items():
+        raw_valid = predict_entries(detector, valid, calibrated=False)
+        fitted, threshold = operating_point(y_valid, raw_valid, spec)
+        detector.meta.calibration, detector.meta.threshold = fitted.to_dict(), threshold
+        raw_test = predict_entries(detector, test, calibrated=False)
+        p_test = p_tests[name] = fitted.apply(raw_test)
+        scores = metrics.binary_metrics(y_test, p_test, threshold, bins, raw=raw_test)
+        matrix = metrics.confusion(y_test, p_test, threshold)
+        results[name] = {
+            "operating_point": {**fitted.to_dict(), "threshold": threshold, "rule": spec.threshold.rule},
+            # Fitted on validation: these validation numbers are in-sample, for comparison with test.
+            "validation": metrics.binary_metrics(y_valid, fitted.apply(raw_valid), threshold, bins, raw=raw_valid),
+            "test": {**scores, "uncalibrated": metrics.probability_scores(y_test, raw_test, bins)},
+            "test_ci95": metrics.bootstrap_ci(
+                y_test, p_test, threshold, spec.bootstrap_samples, spec.seed, raw=raw_test
+            ),
+            "confusion": matrix.tolist(),
+        }
+        curves["roc"][name] = metrics.roc_points(y_test, raw_test, fitted.apply)
+        curves["pr"][name] = metrics.pr_points(y_test, raw_test, fitted.apply)
+        reliability[name] = {
+            "raw": metrics.reliability_points(y_test, raw_test, bins),
+            "calibrated": metrics.reliability_points(y_test, p_test, bins),
+        }
+        curves["calibration"][name] = reliability[name]["calibrated"]
+        curves["calibration"][f"{name} (uncalibrated)"] = reliability[name]["raw"]
+        confusions += metrics.confusion_rows(matrix, name)
+        plots.confusion_png(matrix, name, threshold, paths.figures / f"confusion_{name}.png")
+        ci = results[name]["test_ci95"].get("roc_auc", {"low": np.nan, "high": np.nan})
+        print(
+            f"evaluate: {name}: {fitted.method} calibration, threshold {threshold:.3f}; test ROC-AUC "
+            f"{scores['roc_auc']:.4f} [{ci['low']:.4f}, {ci['high']:.4f}], accuracy {scores['accuracy']:.4f}, "
+            f"ECE {results[name]['test']['uncalibrated']['ece']:.4f} -> {scores['ece']:.4f}"
+        )
+    for kind in ("roc", "pr", "calibration"):
+        write_json(paths.plots / f"{kind}.json", metrics.rows_by_model(curves[kind]), indent=1)
+    write_json(paths.plots / "confusion.json", confusions, indent=1)
+    plots.curves_png(curves["roc"], "fpr", "tpr", "ROC on the test split", paths.figures / "roc.png", diagonal=True)
+    plots.curves_png(
+        curves["pr"],
+        "recall",
+        "precision",
+        "Precision-recall on the test split",
+        paths.figures / "pr.png",
+        diagonal=False,
+    )
+    plots.reliability_png(reliability, "Reliability on the test split", paths.figures / "calibration.png")
+    return results, p_tests

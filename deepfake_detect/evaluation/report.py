@@ -1,0 +1,160 @@
+"""The model comparison: one row per model, as markdown for people and as the numbers behind
+the bar chart; and what each model's MLflow run gets (flat metric names, tags, the figures)."""
+
+from __future__ import annotations
+
+from deepfake_detect.evaluation import plots
+from deepfake_detect.evaluation.results import Evaluation, Paths
+from deepfake_detect.evaluation.spec import EvaluateSpec
+from deepfake_detect.outputs import write_text
+
+BAR_COLUMNS = ["roc_auc", "average_precision", "accuracy", "balanced_accuracy", "f1", "ece", "worst_robust_accuracy"]
+
+
+def summary_row(result: dict, robustness: dict, adversarial: list[dict] | None, validation_metric: float) -> dict:
+    """The numbers a comparison needs for one model, from what evaluate computed."""
+    test = result["test"]
+    worst = min(
+        ((row["accuracy"], name, row["level"]) for name, rows in robustness.items() for row in rows),
+        default=(float("nan"), "-", float("nan")),
+    )
+    # One-step attacks are not monotone in epsilon (big steps overshoot): report the worst.
+    attacked = min(
+        (row for row in adversarial or [] if row["epsilon"] > 0), key=lambda row: row["accuracy"], default=None
+    )
+    return {
+        "val_roc_auc": validation_metric,
+        **{
+            k: test[k]
+            for k in (
+                "roc_auc",
+                "average_precision",
+                "accuracy",
+                "balanced_accuracy",
+                "precision",
+                "recall",
+                "f1",
+                "log_loss",
+                "brier",
+                "ece",
+            )
+        },
+        "ece_uncalibrated": test["uncalibrated"]["ece"],
+        "threshold": test["threshold"],
+        "roc_auc_ci": result["test_ci95"].get("roc_auc"),
+        "accuracy_ci": result["test_ci95"].get("accuracy"),
+        "worst_robust_accuracy": worst[0],
+        "worst_perturbation": f"{worst[1]} {worst[2]:g}",
+        "fgsm_accuracy": attacked["accuracy"] if attacked else None,
+        "fgsm_epsilon": attacked["epsilon"] if attacked else None,
+    }
+
+
+def comparison_markdown(rows: dict[str, dict], cross: dict[str, dict]) -> str:
+    """A markdown table, models sorted by test ROC-AUC, with the 95% intervals, calibration, the
+    worst robustness level, FGSM and each cross-generator set."""
+
+    def ci(value, interval):
+        return f"{value:.3f} [{interval['low']:.3f}, {interval['high']:.3f}]" if interval else f"{value:.3f}"
+
+    sets = list(cross)
+    head = [
+        "model",
+        "val ROC-AUC",
+        "test ROC-AUC [95% CI]",
+        "accuracy [95% CI]",
+        "balanced acc.",
+        "precision",
+        "recall",
+        "F1",
+        "AP",
+        "log loss",
+        "Brier",
+        "ECE raw → calibrated",
+        "threshold",
+        "worst perturbation (accuracy)",
+        "worst FGSM accuracy",
+        *[f"{s} accuracy" for s in sets],
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for model, r in sorted(rows.items(), key=lambda kv: -kv[1]["roc_auc"]):
+        fgsm = f"{r['fgsm_accuracy']:.3f} (ε={r['fgsm_epsilon']:g})" if r["fgsm_accuracy"] is not None else "n/a"
+        cells = [
+            model,
+            f"{r['val_roc_auc']:.3f}",
+            ci(r["roc_auc"], r["roc_auc_ci"]),
+            ci(r["accuracy"], r["accuracy_ci"]),
+            *(
+                f"{r[k]:.3f}"
+                for k in ("balanced_accuracy", "precision", "recall", "f1", "average_precision", "log_loss", "brier")
+            ),
+            f"{r['ece_uncalibrated']:.3f} → {r['ece']:.3f}",
+            f"{r['threshold']:.3f}",
+            f"{r['worst_perturbation']} ({r['worst_robust_accuracy']:.3f})",
+            fgsm,
+            *(_number(cross[s]["models"][model]["accuracy"]) for s in sets),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _number(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def mlflow_metrics(result: dict, robustness: dict, attack: list[dict] | None, cross: dict) -> dict[str, float]:
+    """Flat names for `mlflow ui`: test_*, val_* at the chosen threshold, the intervals, and one
+    metric per robustness level, FGSM epsilon and cross-generator set."""
+    out = {f"test_{k}": v for k, v in result["test"].items() if not isinstance(v, dict)}
+    out |= {f"test_{k}_uncalibrated": v for k, v in result["test"]["uncalibrated"].items()}
+    # train logged the raw validation ranking and log loss; these are at the threshold, calibrated.
+    out |= {
+        f"val_{k}": v
+        for k, v in result["validation"].items()
+        if k not in ("roc_auc", "average_precision", "log_loss", "n")
+    }
+    out["val_log_loss_calibrated"] = result["validation"]["log_loss"]
+    out |= {f"test_{k}_ci_{end}": v for k, ci in result["test_ci95"].items() for end, v in ci.items()}
+    out |= {f"calibration_{k}": result["operating_point"][k] for k in ("slope", "intercept")}  # temperature = 1 / slope
+    for pert, rows in robustness.items():
+        for row in rows:
+            out |= {f"robust_{pert}_{row['level']:g}_{k}": row[k] for k in ("roc_auc", "accuracy")}
+    for row in attack or []:
+        out[f"fgsm_eps_{row['epsilon']:g}_accuracy"] = row["accuracy"]
+    for set_name, scores in cross.items():
+        out |= {f"cross_{set_name}_{k}": v for k, v in scores.items() if k in ("accuracy", "roc_auc") and v is not None}
+    return {k: float(v) for k, v in out.items()}
+
+
+def compare(evaluation: Evaluation, paths: Paths) -> None:
+    """comparison.md and comparison.png."""
+    table = {}
+    for name, result in evaluation.results.items():
+        robustness, attack, _ = evaluation.of_model(name)
+        table[name] = summary_row(result, robustness, attack, result["validation"]["roc_auc"])
+    write_text(paths.metrics / "comparison.md", comparison_markdown(table, evaluation.cross))
+    for set_name, scores in evaluation.cross.items():
+        for name in table:
+            table[name][f"{set_name}_accuracy"] = scores["models"][name]["accuracy"]
+    plots.comparison_png(
+        table, BAR_COLUMNS + [f"{s}_accuracy" for s in evaluation.cross], paths.figures / "comparison.png"
+    )
+
+
+FIGURES_LOGGED = ("roc", "pr", "calibration", "robustness", "adversarial", "comparison")
+
+
+def log_to_mlflow(evaluation: Evaluation, spec: EvaluateSpec, run_ids: dict[str, str], paths: Paths) -> None:
+    """Each model's metrics, settings and figures into its training run."""
+    import mlflow
+
+    for name, run_id in run_ids.items():
+        with mlflow.start_run(run_id=run_id):
+            mlflow.log_metrics(mlflow_metrics(evaluation.results[name], *evaluation.of_model(name)))
+            # Tags, not params: evaluate re-runs on the same training run when only its params change,
+            # and MLflow refuses to change a logged param.
+            mlflow.set_tags({"threshold_rule": spec.threshold.rule, "calibration": spec.calibration})
+            for png in [*FIGURES_LOGGED, f"confusion_{name}", f"gradcam_{name}"]:
+                if (paths.figures / f"{png}.png").exists():
+                    mlflow.log_artifact(str(paths.figures / f"{png}.png"), artifact_path="evaluation")
+            mlflow.log_artifact(str(paths.metrics / "comparison.md"), artifact_path="evaluation")

@@ -1,0 +1,39 @@
+"""The evaluate stage's steps in order, for every model at once: the held-out test split, the
+robustness sweep, FGSM, the cross-generator sets, the Grad-CAM grids and the comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from deepfake_detect.data.manifest import Entry, labels_of
+from deepfake_detect.evaluation import adversarial, cross_generator, explanations, holdout, report, robustness
+from deepfake_detect.evaluation.cross_generator import LabelledImages
+from deepfake_detect.evaluation.results import Evaluation, Paths
+from deepfake_detect.evaluation.spec import EvaluateSpec
+from deepfake_detect.inference.detector import Detector
+from deepfake_detect.outputs import write_json
+
+
+def evaluate(
+    detectors: dict[str, Detector],
+    valid: Sequence[Entry],
+    test: Sequence[Entry],
+    cross_sets: dict[str, LabelledImages],
+    spec: EvaluateSpec,
+    image_size: int,
+    paths: Paths,
+) -> Evaluation:
+    """Every step's files under paths; each detector leaves with the calibration and threshold
+    fitted on validation."""
+    results, p_tests = holdout.run(detectors, valid, test, spec, paths)
+    y_test = labels_of(test)
+    found = Evaluation(
+        results=results,
+        robustness=robustness.run(detectors, test, y_test, spec, image_size, paths),
+        attacks=adversarial.run(detectors, test, y_test, spec, image_size, paths),
+        cross=cross_generator.run(detectors, cross_sets, spec, paths),
+    )
+    explanations.run(detectors, test, y_test, p_tests, spec, image_size, paths)
+    report.compare(found, paths)
+    write_json(paths.metrics / "evaluate.json", results, indent=1)
+    return found

@@ -1,0 +1,44 @@
+"""What every evaluation step shares: a model's operating point fitted on validation, its two
+scores of a batch, and the seeded class-balanced subsets the costlier steps work on."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepfake_detect.evaluation import thresholds
+from deepfake_detect.evaluation.spec import EvaluateSpec
+from deepfake_detect.inference import calibration
+from deepfake_detect.inference.detector import Detector
+
+
+def operating_point(
+    y_valid: np.ndarray, raw_valid: np.ndarray, spec: EvaluateSpec
+) -> tuple[calibration.Calibration, float]:
+    """Calibration fitted on validation, and the threshold chosen by the rule on the validation
+    scores, expressed on the calibrated scale the service reports (the map is increasing, so the
+    decisions are the same)."""
+    fitted = calibration.fit(spec.calibration, y_valid, raw_valid)
+    raw_threshold = thresholds.choose_threshold(y_valid, raw_valid, spec.threshold.rule, spec.threshold.target_fpr)
+    return fitted, float(fitted.apply(np.array([raw_threshold]))[0])
+
+
+def score_images(detector: Detector, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The raw scores (for ranking metrics) and the calibrated P(fake) (for decisions)."""
+    raw = detector.predict_proba(images, calibrated=False)
+    return raw, detector.calibrate(raw)
+
+
+def stratified_subset(y: np.ndarray, limit: int, seed: int) -> np.ndarray:
+    """Sorted indices of about `limit` items, the same share of each class and at least one of each
+    class present; all when limit <= 0."""
+    if limit <= 0 or limit >= len(y):
+        return np.arange(len(y))
+    rng = np.random.default_rng(seed)
+    picks = []
+    for c in (0, 1):
+        members = np.flatnonzero(y == c)
+        if len(members):
+            picks.append(
+                rng.choice(members, min(len(members), max(1, round(limit * len(members) / len(y)))), replace=False)
+            )
+    return np.sort(np.concatenate(picks))

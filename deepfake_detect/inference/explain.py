@@ -1,0 +1,143 @@
+"""Where a Keras detector looks: Grad-CAM (Selvaraju et al. 2017) and Grad-CAM++ (Chattopadhay
+et al. 2018) heat maps on the crop the model sees, for evaluation grids and for the service.
+
+The maps are taken at the last convolutional feature maps, the input of each global pooling
+layer (the hybrid has two, whose maps are added), and explain the predicted class through the
+logit before the sigmoid, whose gradient does not vanish when the model is confident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from deepfake_detect.images import center_crop
+from deepfake_detect.inference.detector import Detector
+
+
+@dataclass
+class Explanation:
+    crops: np.ndarray  # (N, c, c, 3) uint8: what the model saw
+    gradcam_pp: np.ndarray  # (N, c, c) in [0, 1]
+    gradcam: np.ndarray  # (N, c, c) in [0, 1]
+    p_fake: np.ndarray  # calibrated, as the detector reports it
+    explained: np.ndarray  # (N,) 1 where the map explains "fake", 0 where it explains "real"
+
+
+def explain(detector: Detector, images: np.ndarray, batch_size: int = 32) -> Explanation:
+    """Heat maps for (N, size, size, 3) uint8 images, each for the class the detector predicts."""
+    if not detector.family.gradients:
+        raise ValueError(f"{detector.meta.name} is not a convolutional network: no Grad-CAM for it")
+    crops = center_crop(images, detector.meta.crop)
+    p_fake = detector.predict_proba(images)
+    explained = (p_fake >= detector.meta.threshold).astype(np.int32)
+    plus, plain = _maps(detector.model, crops, explained, batch_size)
+    return Explanation(crops, plus, plain, p_fake, explained)
+
+
+def logit_model(model):
+    """The model's logit (before the sigmoid) and its last feature maps, as a Keras model whose
+    outputs are [maps..., features]; logit = features @ kernel + bias of the `p_fake` layer."""
+    import keras
+
+    head = model.get_layer("p_fake")
+    pools = _feature_pools(head.input)
+    return keras.Model(model.inputs, [*(p.input for p in pools), head.input]), head
+
+
+def _feature_pools(tensor) -> list:
+    """The global pooling layers that feed the head, found by walking back from it through
+    dropout and concatenation: not the squeeze-and-excitation pools inside EfficientNet."""
+    import keras
+
+    layer = tensor._keras_history.operation
+    if isinstance(layer, keras.layers.GlobalAveragePooling2D):
+        return [layer]
+    inputs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
+    if isinstance(layer, keras.layers.InputLayer) or not inputs:
+        return []
+    return [pool for t in inputs for pool in _feature_pools(t)]
+
+
+def logits(head, features):
+    from keras import ops
+
+    return ops.squeeze(ops.matmul(ops.cast(features, "float32"), head.kernel) + head.bias, -1)
+
+
+def _maps(model, crops: np.ndarray, explained: np.ndarray, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Grad-CAM++ and Grad-CAM maps at the crops' size, each explaining `explained` (1 fake, 0 real)."""
+    import tensorflow as tf
+
+    probe, head = logit_model(model)
+    plus, plain = [], []
+    for i in range(0, len(crops), batch_size):
+        x = tf.convert_to_tensor(crops[i : i + batch_size], tf.float32)
+        sign = tf.convert_to_tensor(
+            2.0 * explained[i : i + batch_size] - 1.0, tf.float32
+        )  # +logit for fake, -logit for real
+        with tf.GradientTape() as tape:
+            *maps, features = probe(x, training=False)
+            tape.watch(maps)
+            score = tf.reduce_sum(sign * logits(head, features))
+        # Gradients with respect to the maps the model computed (float16 under mixed precision), then float32.
+        grads = [tf.cast(g, tf.float32) for g in tape.gradient(score, maps)]
+        maps = [tf.cast(m, tf.float32) for m in maps]
+        size = crops.shape[1:3]
+        plus.append(
+            sum(
+                tf.image.resize(_gradcam_pp(a, g)[..., None], size)[..., 0] for a, g in zip(maps, grads, strict=True)
+            ).numpy()
+        )
+        plain.append(
+            sum(
+                tf.image.resize(_gradcam(a, g)[..., None], size)[..., 0] for a, g in zip(maps, grads, strict=True)
+            ).numpy()
+        )
+    return _normalise(np.concatenate(plus)), _normalise(np.concatenate(plain))
+
+
+def _gradcam(a, g):
+    import tensorflow as tf
+
+    weights = tf.reduce_mean(g, axis=(1, 2), keepdims=True)
+    return tf.nn.relu(tf.reduce_sum(weights * a, axis=-1))
+
+
+def _gradcam_pp(a, g):
+    """Grad-CAM++ with the closed form for an exponential of the score: pixel weights
+    alpha = g^2 / (2 g^2 + sum(A) g^3), channel weights sum(alpha * relu(g))."""
+    import tensorflow as tf
+
+    g2, g3 = g**2, g**3
+    denominator = 2.0 * g2 + tf.reduce_sum(a, axis=(1, 2), keepdims=True) * g3
+    alpha = g2 / tf.where(denominator != 0.0, denominator, tf.ones_like(denominator))
+    weights = tf.reduce_sum(alpha * tf.nn.relu(g), axis=(1, 2), keepdims=True)
+    return tf.nn.relu(tf.reduce_sum(weights * a, axis=-1))
+
+
+def _normalise(maps: np.ndarray) -> np.ndarray:
+    peak = maps.reshape(len(maps), -1).max(axis=1).reshape(-1, 1, 1)
+    return np.where(peak > 0, maps / np.where(peak > 0, peak, 1.0), 0.0).astype(np.float32)
+
+
+def overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
+    """The heat map in the 'jet' colours blended over the image, as uint8 RGB."""
+    from matplotlib import colormaps
+
+    colours = colormaps["jet"](heat)[..., :3] * 255.0
+    return np.clip((1 - alpha) * crop.astype(np.float32) + alpha * colours, 0, 255).astype(np.uint8)
+
+
+def overlays(detector: Detector, images: np.ndarray) -> list[dict]:
+    """Per image: its Grad-CAM++ and Grad-CAM overlays on the crop the model saw, and P(fake)."""
+    found = explain(detector, images)
+    return [
+        {
+            "plus": overlay(found.crops[i], found.gradcam_pp[i]),
+            "plain": overlay(found.crops[i], found.gradcam[i]),
+            "p_fake": float(found.p_fake[i]),
+        }
+        for i in range(len(images))
+    ]

@@ -1,0 +1,59 @@
+"""Where the champion lives: chosen on validation and published by the package stage to the MLflow
+model registry and the BentoML model store, from which the service loads it."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from deepfake_detect.config import section
+from deepfake_detect.inference.detector import DetectorMeta, write_meta
+
+
+@dataclass(frozen=True)
+class PackageSpec:
+    """params.yaml's `package` section."""
+
+    metric: str  # on the validation split, never on test
+    registered_model: str
+    alias: str
+    bento_model: str
+
+    @classmethod
+    def from_params(cls, package: dict) -> PackageSpec:
+        return section(cls, package, "package")
+
+
+def choose_champion(validation: dict[str, dict[str, float]], metric: str) -> str:
+    """The model with the highest validation metric (ties: the first in params order)."""
+    scores = {name: m[metric] for name, m in validation.items() if not math.isnan(m.get(metric, math.nan))}
+    if not scores:
+        known = sorted({k for m in validation.values() for k in m})
+        raise ValueError(f"package.metric {metric!r} is not among the validation metrics: {', '.join(known)}")
+    return max(scores, key=scores.get)
+
+
+def register_in_mlflow(model_uri: str, registered_name: str, alias: str, tags: dict[str, str]) -> str:
+    """Register a logged model, tag the version (its threshold and calibration: the logged model
+    outputs the raw P(fake)) and point the alias at it; returns the version."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    version = mlflow.register_model(model_uri, registered_name, tags=tags)
+    MlflowClient().set_registered_model_alias(registered_name, alias, version.version)
+    return str(version.version)
+
+
+def save_to_bentoml(
+    model_dir: Path, meta: DetectorMeta, bento_name: str, labels: dict[str, str], metadata: dict
+) -> str:
+    """Copy the detector folder into the BentoML model store with `meta` (the operating point
+    chosen by evaluate) as its meta.json; returns the new tag."""
+    import bentoml
+
+    with bentoml.models.create(bento_name, labels=labels, metadata=metadata) as model:
+        shutil.copytree(model_dir, model.path, dirs_exist_ok=True)
+        write_meta(meta, Path(model.path))
+    return str(model.tag)
