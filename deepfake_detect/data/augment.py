@@ -18,13 +18,9 @@ class Rotate:
 
 
 @dataclass(frozen=True)
-class Shift:
-    prob: float
-    fraction: float  # of the side, either way
+class Scaled:
+    """A shift or a zoom: up to `fraction` of the side, either way."""
 
-
-@dataclass(frozen=True)
-class Zoom:
     prob: float
     fraction: float
 
@@ -48,14 +44,14 @@ class AugmentSpec:
 
     flip: float
     rotate: Rotate
-    shift: Shift
-    zoom: Zoom
+    shift: Scaled
+    zoom: Scaled
     blur: Blur
     jpeg: Jpeg
 
     @classmethod
     def from_params(cls, augment: dict) -> AugmentSpec:
-        parts = {"rotate": Rotate, "shift": Shift, "zoom": Zoom, "blur": Blur, "jpeg": Jpeg}
+        parts = {"rotate": Rotate, "shift": Scaled, "zoom": Scaled, "blur": Blur, "jpeg": Jpeg}
         return section(
             cls,
             augment,
@@ -70,7 +66,7 @@ class AugmentSpec:
     @classmethod
     def off(cls) -> AugmentSpec:
         """The random crop alone."""
-        return cls(0.0, Rotate(0.0, 0.0), Shift(0.0, 0.0), Zoom(0.0, 0.0), Blur(0.0, 1.0), Jpeg(0.0, 100, 100))
+        return cls(0.0, Rotate(0.0, 0.0), Scaled(0.0, 0.0), Scaled(0.0, 0.0), Blur(0.0, 1.0), Jpeg(0.0, 100, 100))
 
 
 class Augmenter:

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from deepfake_detect.data.batches import decode_entries
 from deepfake_detect.data.manifest import Entry
 from deepfake_detect.evaluation import plots
 from deepfake_detect.evaluation.results import Paths
-from deepfake_detect.evaluation.scoring import stratified_subset
+from deepfake_detect.evaluation.scoring import decoded_subset
 from deepfake_detect.evaluation.spec import EvaluateSpec
 from deepfake_detect.images import center_crop
 from deepfake_detect.inference.detector import Detector
@@ -70,11 +69,10 @@ def run(
 ) -> dict[str, list[dict]]:
     """FGSM on a seeded subset of test for every model with gradients: adversarial.json and the PNG."""
     attackable = {n: d for n, d in detectors.items() if d.family.gradients}
-    subset = stratified_subset(y_test, spec.adversarial.max_images, spec.seed)
-    images = decode_entries([test[i] for i in subset], image_size) if attackable else None
-    attacks = {
-        n: accuracy_under_attack(d, images, y_test[subset], spec.adversarial.epsilons) for n, d in attackable.items()
-    }
+    attacks = {}
+    if attackable:
+        images, y = decoded_subset(test, y_test, spec.adversarial.max_images, spec.seed, image_size)
+        attacks = {n: accuracy_under_attack(d, images, y, spec.adversarial.epsilons) for n, d in attackable.items()}
     write_json(paths.metrics / "adversarial.json", attacks, indent=1)
     if attacks:
         plots.adversarial_png(attacks, paths.figures / "adversarial.png")

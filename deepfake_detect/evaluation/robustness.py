@@ -8,12 +8,11 @@ from collections.abc import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from deepfake_detect.data.batches import decode_entries
 from deepfake_detect.data.manifest import Entry
 from deepfake_detect.evaluation import metrics, plots
 from deepfake_detect.evaluation.perturbations import perturb_batch
 from deepfake_detect.evaluation.results import Paths
-from deepfake_detect.evaluation.scoring import score_images, stratified_subset
+from deepfake_detect.evaluation.scoring import decoded_subset, score_images
 from deepfake_detect.evaluation.spec import EvaluateSpec
 from deepfake_detect.inference.detector import Detector
 from deepfake_detect.outputs import write_json
@@ -59,8 +58,7 @@ def run(
 ) -> Sweep:
     """The sweep on a seeded, class-balanced subset of test: robustness.json, one plot table per
     perturbation, the PNG."""
-    subset = stratified_subset(y_test, spec.robustness.max_images, spec.seed)
-    images, y = decode_entries([test[i] for i in subset], image_size), y_test[subset]
+    images, y = decoded_subset(test, y_test, spec.robustness.max_images, spec.seed, image_size)
     sweep = robustness_sweep(detectors, images, y, spec.robustness.levels, spec.seed, spec.calibration_bins)
     clean = {
         name: metrics.binary_metrics(y, p, d.meta.threshold, spec.calibration_bins, raw=raw)

@@ -3,8 +3,12 @@ scores of a batch, and the seeded class-balanced subsets the costlier steps work
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from deepfake_detect.data.batches import decode_entries
+from deepfake_detect.data.manifest import Entry
 from deepfake_detect.evaluation import thresholds
 from deepfake_detect.evaluation.spec import EvaluateSpec
 from deepfake_detect.inference import calibration
@@ -42,3 +46,10 @@ def stratified_subset(y: np.ndarray, limit: int, seed: int) -> np.ndarray:
                 rng.choice(members, min(len(members), max(1, round(limit * len(members) / len(y)))), replace=False)
             )
     return np.sort(np.concatenate(picks))
+
+
+def decoded_subset(entries: Sequence[Entry], y: np.ndarray, limit: int, seed: int, image_size: int):
+    """The images and labels of a stratified_subset of entries, decoded: for the steps that perturb
+    or attack pixels, which need them in memory."""
+    subset = stratified_subset(y, limit, seed)
+    return decode_entries([entries[i] for i in subset], image_size), y[subset]

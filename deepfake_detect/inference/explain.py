@@ -71,12 +71,13 @@ def _maps(model, crops: np.ndarray, explained: np.ndarray, batch_size: int = 32)
     import tensorflow as tf
 
     probe, head = logit_model(model)
+    size = crops.shape[1:3]
     plus, plain = [], []
     for i in range(0, len(crops), batch_size):
         x = tf.convert_to_tensor(crops[i : i + batch_size], tf.float32)
-        sign = tf.convert_to_tensor(
-            2.0 * explained[i : i + batch_size] - 1.0, tf.float32
-        )  # +logit for fake, -logit for real
+        # The score to explain: +logit for "fake", -logit for "real". The logit, not the sigmoid,
+        # whose gradient vanishes exactly where the model is sure.
+        sign = tf.convert_to_tensor(2.0 * explained[i : i + batch_size] - 1.0, tf.float32)
         with tf.GradientTape() as tape:
             *maps, features = probe(x, training=False)
             tape.watch(maps)
@@ -84,21 +85,23 @@ def _maps(model, crops: np.ndarray, explained: np.ndarray, batch_size: int = 32)
         # Gradients with respect to the maps the model computed (float16 under mixed precision), then float32.
         grads = [tf.cast(g, tf.float32) for g in tape.gradient(score, maps)]
         maps = [tf.cast(m, tf.float32) for m in maps]
-        size = crops.shape[1:3]
-        plus.append(
-            sum(
-                tf.image.resize(_gradcam_pp(a, g)[..., None], size)[..., 0] for a, g in zip(maps, grads, strict=True)
-            ).numpy()
-        )
-        plain.append(
-            sum(
-                tf.image.resize(_gradcam(a, g)[..., None], size)[..., 0] for a, g in zip(maps, grads, strict=True)
-            ).numpy()
-        )
+        # One map per branch (the hybrid has two), each up-sampled to the crop and added.
+        pairs = list(zip(maps, grads, strict=True))
+        plus.append(sum(_at_size(_gradcam_pp(a, g), size) for a, g in pairs).numpy())
+        plain.append(sum(_at_size(_gradcam(a, g), size) for a, g in pairs).numpy())
     return _normalise(np.concatenate(plus)), _normalise(np.concatenate(plain))
 
 
+def _at_size(cam, size):
+    """(N, h, w) maps bilinearly resized to the crop's (H, W)."""
+    import tensorflow as tf
+
+    return tf.image.resize(cam[..., None], size)[..., 0]
+
+
 def _gradcam(a, g):
+    """Grad-CAM: each channel weighted by its mean gradient (how much the score rises with it),
+    summed, and only the positive evidence kept."""
     import tensorflow as tf
 
     weights = tf.reduce_mean(g, axis=(1, 2), keepdims=True)
@@ -107,12 +110,13 @@ def _gradcam(a, g):
 
 def _gradcam_pp(a, g):
     """Grad-CAM++ with the closed form for an exponential of the score: pixel weights
-    alpha = g^2 / (2 g^2 + sum(A) g^3), channel weights sum(alpha * relu(g))."""
+    alpha = g^2 / (2 g^2 + sum(A) g^3), channel weights sum(alpha * relu(g)). Unlike Grad-CAM's
+    mean, the per-pixel weights let several small regions of evidence each count in full."""
     import tensorflow as tf
 
     g2, g3 = g**2, g**3
     denominator = 2.0 * g2 + tf.reduce_sum(a, axis=(1, 2), keepdims=True) * g3
-    alpha = g2 / tf.where(denominator != 0.0, denominator, tf.ones_like(denominator))
+    alpha = g2 / tf.where(denominator != 0.0, denominator, tf.ones_like(denominator))  # 0 where g is 0
     weights = tf.reduce_sum(alpha * tf.nn.relu(g), axis=(1, 2), keepdims=True)
     return tf.nn.relu(tf.reduce_sum(weights * a, axis=-1))
 
