@@ -21,6 +21,7 @@ MODELS = Path("data/models")
 METRICS = Path("metrics")
 PLOTS = METRICS / "plots"
 FIGURES = METRICS / "figures"
+UNSEEN = Path("data/unseen")  # the unseen stage's generated cross-generator set
 
 
 def main() -> int:
@@ -28,7 +29,7 @@ def main() -> int:
     names, image_size = params["train"]["models"], params["prepare"]["image_size"]
     try:
         spec = EvaluateSpec.from_params(params["evaluate"])
-        cross_sets = cross_generator.load_sets(spec, image_size)
+        cross_sets = cross_generator.load_sets(spec, image_size, params["data"]["source"], UNSEEN)
         mlflow_spec = tracking.MlflowSpec.from_params(params["mlflow"])
     except (ValueError, FileNotFoundError) as err:
         print(f"evaluate: {err}", file=sys.stderr)

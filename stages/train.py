@@ -36,6 +36,7 @@ def main() -> int:
             work_dir=str(WORK),
             tensorboard_dir=str(TENSORBOARD),
             verbose=params["progress"]["keras_verbose"],
+            workers=params["data"]["workers"],
         )
         mlflow_spec = tracking.MlflowSpec.from_params(params["mlflow"])
     except ValueError as err:
@@ -96,6 +97,7 @@ def _train_all(
                 detector = det.Detector(
                     det.DetectorMeta(name, image_size, spec.crop), zoo.family(name).train(spec, data)
                 )
+                mlflow.log_params(detector.family.chosen(detector.model))
                 # Threshold-free scores only: the threshold and calibration are chosen by evaluate.
                 scores = ranking_metrics(labels_of(split["valid"]), det.predict_entries(detector, split["valid"]))
                 mlflow.log_metrics({f"val_{k}": v for k, v in scores.items()})

@@ -100,6 +100,7 @@ def train_setup(tmp_path: Path, **overrides):
         work_dir=str(tmp_path / "work"),
         tensorboard_dir=str(tmp_path / "tb"),
         verbose=0,
+        workers=2,
     )
 
 

@@ -59,12 +59,14 @@ def test_noise_perturbation_has_the_asked_sigma_and_is_seeded():
 
 def spectrum_detector(size: int, c: float = 1.0) -> Detector:
     """C below 1 keeps its probabilities away from 0 and 1."""
+    from deepfake_detect.models.feature_models import pixels_pipeline
     from deepfake_detect.models.spectrum import build_classifier, radial_profile
 
     rng = np.random.default_rng(0)
     smooth = np.stack([np.full((size, size, 3), rng.integers(60, 200), np.uint8) for _ in range(20)])
     rough = np.stack([textured(s, size) for s in range(20)])
-    model = build_classifier(c, 0).fit(radial_profile(np.concatenate([smooth, rough])), np.repeat([0, 1], 20))
+    classifier = build_classifier(c, 0).fit(radial_profile(np.concatenate([smooth, rough])), np.repeat([0, 1], 20))
+    model = pixels_pipeline(radial_profile, classifier)
     return Detector(DetectorMeta(name="spectrum", image_size=size, crop=0, threshold=0.5), model)
 
 

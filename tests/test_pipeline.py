@@ -12,13 +12,14 @@ from conftest import BIN, CROSS_SET, pipeline_env, run
 
 # Every test that reads the reproduced pipeline runs on one xdist worker, so it is built once.
 pytestmark = pytest.mark.xdist_group("pipeline")
+MODELS = {"cnn", "spectrum", "residuals"}  # params.yaml's train.models
 
 
 def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_repo):
     data = json.loads((pipeline_repo / "metrics/data.json").read_text())
     assert data["splits"]["test"] == {"real": 10, "fake": 10} and data["dropped_total"] == 0
     evaluation = json.loads((pipeline_repo / "metrics/evaluate.json").read_text())
-    assert set(evaluation) == {"cnn", "spectrum"}
+    assert set(evaluation) == MODELS
     for result in evaluation.values():
         scores = result["test"]
         assert scores["n"] == 20 and 0.0 <= scores["roc_auc"] <= 1.0
@@ -30,8 +31,8 @@ def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_rep
         assert {"ece", "brier", "log_loss"} <= set(scores["uncalibrated"]) and 0 <= scores["ece"] <= 1
     for kind in ("roc", "pr", "calibration"):
         rows = json.loads((pipeline_repo / "metrics/plots" / f"{kind}.json").read_text())
-        raw = {"cnn (uncalibrated)", "spectrum (uncalibrated)"} if kind == "calibration" else set()
-        assert {r["model"] for r in rows} == {"cnn", "spectrum"} | raw
+        raw = {f"{m} (uncalibrated)" for m in MODELS} if kind == "calibration" else set()
+        assert {r["model"] for r in rows} == MODELS | raw
         assert all(
             0.0 <= r[axis] <= 1.0 for r in rows for axis in ("fpr", "tpr", "prob_pred", "prob_true") if axis in r
         )
@@ -48,8 +49,9 @@ def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_rep
         "comparison.png",
         "confusion_cnn.png",
         "confusion_spectrum.png",
+        "confusion_residuals.png",
         "gradcam_cnn.png",
-    }  # no Grad-CAM for the spectrum model
+    }  # no Grad-CAM for the classic models
 
     env = pipeline_env(pipeline_repo)
     second = run([str(BIN / "dvc"), "repro"], pipeline_repo, env)
@@ -77,15 +79,15 @@ def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_rep
 def test_robustness_adversarial_and_cross_generator_outputs_have_the_declared_structure(pipeline_repo):
     params = yaml.safe_load((pipeline_repo / "params.yaml").read_text())["evaluate"]
     robustness = json.loads((pipeline_repo / "metrics/robustness.json").read_text())
-    assert robustness["n"] == 20 and set(robustness["clean"]) == {"cnn", "spectrum"}
+    assert robustness["n"] == 20 and set(robustness["clean"]) == MODELS
     assert list(robustness["perturbations"]) == list(params["robustness"]["levels"])
     for name, by_model in robustness["perturbations"].items():
-        assert set(by_model) == {"cnn", "spectrum"}
+        assert set(by_model) == MODELS
         for rows in by_model.values():
             assert [r["level"] for r in rows] == params["robustness"]["levels"][name]
             assert all(0 <= r["accuracy"] <= 1 and 0 <= r["roc_auc"] <= 1 for r in rows)
         plot_rows = json.loads((pipeline_repo / "metrics/plots/robustness" / f"{name}.json").read_text())
-        assert len(plot_rows) == 2 * len(params["robustness"]["levels"][name])
+        assert len(plot_rows) == len(MODELS) * len(params["robustness"]["levels"][name])
     attacks = json.loads((pipeline_repo / "metrics/adversarial.json").read_text())
     assert list(attacks) == ["cnn"]  # FGSM needs gradients: the Keras models only
     assert [r["epsilon"] for r in attacks["cnn"]] == [0, *params["adversarial"]["epsilons"]]
@@ -97,8 +99,8 @@ def test_robustness_adversarial_and_cross_generator_outputs_have_the_declared_st
     for scores in cross["unseen"]["models"].values():
         assert scores["n"] == sum(CROSS_SET.values()) and 0 <= scores["accuracy"] <= 1
     table = (pipeline_repo / "metrics/comparison.md").read_text().splitlines()
-    assert "unseen-generator accuracy" in table[0] and "unseen accuracy" in table[0] and len(table) == 4
-    assert {line.split("|")[1].strip() for line in table[2:]} == {"cnn", "spectrum"}
+    assert "unseen-generator accuracy" in table[0] and "unseen accuracy" in table[0] and len(table) == 2 + len(MODELS)
+    assert {line.split("|")[1].strip() for line in table[2:]} == MODELS
 
 
 def test_code_change_reruns_only_the_stages_that_use_it(pipeline_repo):
@@ -138,7 +140,7 @@ print(json.dumps({{"models": sorted(runs["tags.model"]), "have_test": bool(runs[
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     facts = json.loads(out.stdout.strip().splitlines()[-1])
-    assert facts["models"] == ["cnn", "spectrum"] and facts["have_test"]
+    assert facts["models"] == sorted(MODELS) and facts["have_test"]
     assert set(facts["evaluation_metrics"]) >= {
         "test_ece",
         "test_ece_uncalibrated",

@@ -129,7 +129,7 @@ RUNNER = textwrap.dedent("""
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     common = setup.TrainSetup.from_params(train, list(zoo.FAMILIES), work_dir=str(work / "work"),
-                                          tensorboard_dir=str(work / "tb"), verbose=0)
+                                          tensorboard_dir=str(work / "tb"), verbose=0, workers=1)
     strategy = setup.accelerators(common.strategy, "off")
     def log(epoch, logs):
         print("epoch", epoch, flush=True)

@@ -58,13 +58,20 @@ def load_labelled_folder(folder: Path, image_size: int, limit: int, seed: int) -
     return LabelledImages(pixels, np.array(ys, dtype=np.int32), paths, skipped)
 
 
-def load_sets(spec: EvaluateSpec, image_size: int) -> dict[str, LabelledImages]:
-    """Every set in evaluate.cross_generator (a set set to null is skipped), read before any
-    scoring so that a wrong folder fails the stage at once."""
+UNSEEN_SET = "unseen-generator"
+
+
+def load_sets(spec: EvaluateSpec, image_size: int, source: str, unseen: Path) -> dict[str, LabelledImages]:
+    """The unseen stage's set when evaluate.unseen_generator asks for it (auto: only when the models
+    trained on generated faces, `source` synthetic), then every set in evaluate.cross_generator (one
+    set to null is skipped); all read before any scoring, so that a wrong folder fails at once."""
+    folders = {}
+    if spec.unseen_generator == "always" or (spec.unseen_generator == "auto" and source == "synthetic"):
+        folders[UNSEEN_SET] = unseen
+    folders |= {name: Path(folder) for name, folder in spec.cross_generator.items() if folder}
     return {
-        name: load_labelled_folder(Path(folder), image_size, spec.cross_generator_max_images, spec.seed)
-        for name, folder in spec.cross_generator.items()
-        if folder
+        name: load_labelled_folder(folder, image_size, spec.cross_generator_max_images, spec.seed)
+        for name, folder in folders.items()
     }
 
 

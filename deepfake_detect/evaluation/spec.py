@@ -10,6 +10,8 @@ from deepfake_detect.evaluation.perturbations import LEVEL_RANGES, PERTURBATIONS
 from deepfake_detect.evaluation.thresholds import RULES
 from deepfake_detect.inference.calibration import METHODS
 
+UNSEEN_GENERATOR = ("auto", "always", "never")  # auto: with the generated data source only
+
 
 @dataclass(frozen=True)
 class ThresholdSpec:
@@ -43,6 +45,7 @@ class EvaluateSpec:
     seed: int  # bootstrap, subsets, noise, explanation sample
     robustness: RobustnessSpec
     adversarial: AdversarialSpec
+    unseen_generator: str  # one of UNSEEN_GENERATOR: when the unseen stage's generated set is scored
     cross_generator: dict[str, str | None]  # name -> a labelled folder; None skips the set
     cross_generator_max_images: int  # per set; 0 = all
     explain: ExplainSpec
@@ -70,6 +73,10 @@ def _check(spec: EvaluateSpec) -> None:
         raise ValueError(f"evaluate.threshold.rule is {spec.threshold.rule!r}; use one of {', '.join(RULES)}")
     if not 0 <= spec.threshold.target_fpr <= 1:
         raise ValueError("evaluate.threshold.target_fpr must be between 0 and 1")
+    if spec.unseen_generator not in UNSEEN_GENERATOR:
+        raise ValueError(
+            f"evaluate.unseen_generator is {spec.unseen_generator!r}; use one of {', '.join(UNSEEN_GENERATOR)}"
+        )
     if spec.calibration_bins < 1:
         raise ValueError("evaluate.calibration_bins must be at least 1")
     for name, levels in spec.robustness.levels.items():

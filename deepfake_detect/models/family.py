@@ -4,7 +4,7 @@ registered once in models.zoo. Nothing else matches on a model's name."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,3 +24,6 @@ class Family:
     load: Callable[[Path], Any]  # folder -> model
     log_model: Callable[[Any, np.ndarray], str]  # (model, example crops) -> the MLflow model URI
     gradients: bool  # differentiable in its pixels: Grad-CAM and FGSM apply
+    # model -> what training chose that params did not say (e.g. the regularisation picked by an
+    # inner cross-validation), logged with the run
+    chosen: Callable[[Any], dict[str, float]] = field(default=lambda model: {})

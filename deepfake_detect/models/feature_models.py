@@ -1,39 +1,69 @@
 """Classic models: features computed from the crop, then a scikit-learn classifier. What these
-families share: training over batches with a progress bar, one joblib file, scoring, and MLflow's
-scikit-learn flavour."""
+families share: features extracted over every core with a progress bar while training, and the
+fitted model saved as one scikit-learn pipeline of pixels (its first step computes the features),
+so that scoring, saving and MLflow's scikit-learn flavour need nothing beside the file."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from functools import partial
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 from tqdm import tqdm
 
-from deepfake_detect.data.batches import iter_images
 from deepfake_detect.data.manifest import Entry, labels_of
-from deepfake_detect.images import center_crop
+from deepfake_detect.images import center_crop, decode_rgb
 
 MODEL_FILE = "model.joblib"
-BATCH = 128  # images decoded and featurised at a time while training
+BATCH = 64  # images a worker decodes and featurises at a time
 
-Features = Callable[[np.ndarray], np.ndarray]  # (N, c, c, 3) uint8 crops -> (N, d) features
-
-
-def fit(features: Features, classifier, entries: Sequence[Entry], image_size: int, crop: int, desc: str):
-    """The classifier fitted on the features of every entry's centre crop."""
-    batches = iter_images(entries, image_size, BATCH)
-    x = np.concatenate(
-        [
-            features(center_crop(b, crop))
-            for b in tqdm(batches, total=-(-len(entries) // BATCH), desc=desc, unit="batch")
-        ]
-    )
-    return classifier.fit(x, labels_of(entries))
+Features = Callable[[np.ndarray], np.ndarray]  # (N, c, c, 3) uint8 crops -> (N, d) features; picklable
 
 
-def predict(features: Features, model, crops: np.ndarray) -> np.ndarray:
-    return np.asarray(model.predict_proba(features(crops))[:, 1], dtype=np.float64)
+def featurise(
+    features: Features, entries: Sequence[Entry], image_size: int, crop: int, workers: int, desc: str
+) -> np.ndarray:
+    """The features of every entry's centre crop, in manifest order. Worker processes decode and
+    featurise whole batches, so only the features travel back."""
+    batches = [[e.path for e in entries[i : i + BATCH]] for i in range(0, len(entries), BATCH)]
+    job = partial(_featurise_batch, features=features, image_size=image_size, crop=crop)
+    # forkserver: the train stage has TensorFlow's threads running, which a forked child could inherit locked.
+    with get_context("forkserver").Pool(workers or os.cpu_count() or 1) as pool:
+        parts = list(tqdm(pool.imap(job, batches), total=len(batches), desc=desc, unit="batch"))
+    return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+
+
+def _featurise_batch(paths: list[str], features: Features, image_size: int, crop: int) -> np.ndarray:
+    images = np.stack([decode_rgb(Path(p).read_bytes(), image_size) for p in paths])
+    return features(center_crop(images, crop))
+
+
+def fit(
+    features: Features,
+    classifier: Pipeline,
+    entries: Sequence[Entry],
+    image_size: int,
+    crop: int,
+    workers: int,
+    desc: str,
+) -> Pipeline:
+    """The classifier fitted on the features of the entries, behind its features step."""
+    classifier.fit(featurise(features, entries, image_size, crop, workers, desc), labels_of(entries))
+    return pixels_pipeline(features, classifier)
+
+
+def pixels_pipeline(features: Features, classifier: Pipeline) -> Pipeline:
+    """A fitted classifier of features as a model of pixels: its features step first."""
+    return Pipeline([("features", FunctionTransformer(features)), *classifier.steps])
+
+
+def predict(model: Pipeline, crops: np.ndarray) -> np.ndarray:
+    return np.asarray(model.predict_proba(crops)[:, 1], dtype=np.float64)
 
 
 def save(model, directory: Path) -> None:
@@ -48,15 +78,23 @@ def load(directory: Path):
     return joblib.load(directory / MODEL_FILE)
 
 
-def log_model(features: Features, model, example: np.ndarray) -> str:
-    """Logged in MLflow's scikit-learn flavour: the logged model takes the features, not pixels."""
+def log_model(model: Pipeline, example: np.ndarray) -> str:
+    """Logged in MLflow's scikit-learn flavour; like the detector, the logged model takes pixels."""
     from importlib.metadata import version
 
     import mlflow
+    import skops.io
 
-    x = features(example)
-    signature = mlflow.models.infer_signature(x, model.predict_proba(x))
+    signature = mlflow.models.infer_signature(example, model.predict_proba(example))
+    # MLflow stores it with skops, which loads only the types it is told to trust: this project's
+    # feature functions and settings, in a pipeline this process has just built. The package
+    # travels with the model (code_paths), so that it loads outside this repository too.
     info = mlflow.sklearn.log_model(
-        model, name="model", signature=signature, pip_requirements=[f"scikit-learn=={version('scikit-learn')}"]
+        model,
+        name="model",
+        signature=signature,
+        skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(model)),
+        code_paths=[str(Path(__file__).resolve().parents[1])],
+        pip_requirements=[f"scikit-learn=={version('scikit-learn')}"],
     )
     return info.model_uri

@@ -34,10 +34,11 @@ class TrainSetup:
     work_dir: str  # resumable progress, removed when a model is done
     tensorboard_dir: str
     verbose: int  # Keras progress: 0 silent, 1 a bar, 2 a line per epoch
+    workers: int  # processes that extract the classic models' features; 0 = every core
 
     @classmethod
     def from_params(cls, train: dict, families: Sequence[str], **given: Any) -> TrainSetup:
-        """`given`: work_dir, tensorboard_dir and verbose, which come from outside the section."""
+        """`given`: work_dir, tensorboard_dir, verbose and workers, which come from outside the section."""
         common = {k: v for k, v in train.items() if k not in families and k != "models"}
         setup = section(cls, common, "train", augment=AugmentSpec.from_params(train["augment"]), **given)
         for key, allowed in (

@@ -7,7 +7,6 @@ power spectrum (Durall et al. 2020, Dzanic et al. 2020); a 1-D radial profile ca
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 from scipy import fft, sparse
@@ -67,6 +66,7 @@ def train(spec: SpectrumSpec, data: TrainingData) -> Pipeline:
         data.train,
         data.image_size,
         spec.crop,
+        data.setup.workers,
         desc="spectra",
     )
 
@@ -75,9 +75,9 @@ FAMILY = Family(
     name="spectrum",
     spec=SpectrumSpec.from_params,
     train=train,
-    predict=partial(feature_models.predict, radial_profile),
+    predict=feature_models.predict,
     save=feature_models.save,
     load=feature_models.load,
-    log_model=partial(feature_models.log_model, radial_profile),
+    log_model=feature_models.log_model,
     gradients=False,
 )

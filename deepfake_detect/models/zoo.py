@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deepfake_detect.models import keras_family, spectrum
+from deepfake_detect.models import keras_family, residuals, spectrum
 from deepfake_detect.models.family import Family
 
 FAMILIES: dict[str, Family] = {
@@ -13,6 +13,7 @@ FAMILIES: dict[str, Family] = {
     for f in (
         *keras_family.families(("cnn", "resnet18", "resnet50", "efficientnet_b0", "xception", "hybrid")),
         spectrum.FAMILY,
+        residuals.FAMILY,
     )
 }
 
