@@ -22,7 +22,7 @@ def main() -> int:
         spec = registry.PackageSpec.from_params(params["package"])
         mlflow_spec = tracking.MlflowSpec.from_params(params["mlflow"])
         validation = json.loads(Path("metrics/train.json").read_text())
-        name = registry.choose_champion(validation, spec.metric)
+        name, chosen_by = registry.choose_champion(validation, spec.metric)
     except ValueError as err:
         print(f"package: {err}", file=sys.stderr)
         return 1
@@ -48,7 +48,7 @@ def main() -> int:
         "model": name,
         "mlflow_run_id": meta.extra["mlflow_run_id"],
         "mlflow_version": version,
-        f"val_{spec.metric}": f"{validation[name][spec.metric]:.4f}",
+        f"val_{chosen_by}": f"{validation[name][chosen_by]:.4f}",
         "test_roc_auc": f"{test['roc_auc']:.4f}",
         "threshold": f"{meta.threshold:.4f}",
         "calibration": point["method"],
@@ -63,8 +63,8 @@ def main() -> int:
     )
     champion = {
         "model": name,
-        "metric": spec.metric,
-        "validation": validation[name][spec.metric],
+        "metric": chosen_by,
+        "validation": validation[name][chosen_by],
         "mlflow_registered_model": spec.registered_model,
         "mlflow_version": version,
         "alias": spec.alias,
@@ -72,7 +72,8 @@ def main() -> int:
     }
     write_json(CHAMPION, champion)
     print(
-        f"package: champion {name} ({spec.metric} {champion['validation']:.4f} on validation), "
+        f"package: champion {name} ({spec.metric} {champion['validation']:.4f} "
+        f"{'cross-validated on train + valid' if chosen_by != spec.metric else 'on validation'}), "
         f"MLflow {spec.registered_model} v{version} @{spec.alias}, BentoML {tag}"
     )
     return 0

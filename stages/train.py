@@ -13,7 +13,7 @@ from deepfake_detect.config import load_params
 from deepfake_detect.data.manifest import file_sha256, labels_of, read_manifest
 from deepfake_detect.evaluation.metrics import ranking_metrics
 from deepfake_detect.inference import detector as det
-from deepfake_detect.models import zoo
+from deepfake_detect.models import cross_validation, zoo
 from deepfake_detect.models.networks import WeightsUnavailable
 from deepfake_detect.models.setup import TrainingData, TrainSetup, accelerators, seed_everything
 from deepfake_detect.outputs import replacing, write_json
@@ -100,6 +100,8 @@ def _train_all(
                 mlflow.log_params(detector.family.chosen(detector.model))
                 # Threshold-free scores only: the threshold and calibration are chosen by evaluate.
                 scores = ranking_metrics(labels_of(split["valid"]), det.predict_entries(detector, split["valid"]))
+                if setup.cross_validation.applies(len(split["train"]) + len(split["valid"])):
+                    scores["cv_roc_auc"] = _cross_validate(name, spec, split, image_size, setup, tags["data_hash"])
                 mlflow.log_metrics({f"val_{k}": v for k, v in scores.items()})
                 detector.meta.extra = {
                     "mlflow_run_id": run.info.run_id,
@@ -110,11 +112,26 @@ def _train_all(
                 det.save(detector, models_dir / name)
                 mlflow.log_artifacts(str(models_dir / name), artifact_path="detector")
                 validation[name] = scores
+                cv = (
+                    f", {setup.cross_validation.folds}-fold cross-validated {scores['cv_roc_auc']:.4f}"
+                    if ("cv_roc_auc" in scores)
+                    else ""
+                )
                 print(
-                    f"train: {name}: validation ROC-AUC {scores['roc_auc']:.4f}, "
+                    f"train: {name}: validation ROC-AUC {scores['roc_auc']:.4f}{cv}, "
                     f"average precision {scores['average_precision']:.4f}"
                 )
     return validation
+
+
+def _cross_validate(name: str, spec, split: dict, image_size: int, setup: TrainSetup, data_hash: str) -> float:
+    """The mean ROC-AUC over k folds of train + valid, for choosing the champion when the data are few."""
+    entries = split["train"] + split["valid"]
+    folds = setup.cross_validation.folds
+    scores = cross_validation.out_of_fold(
+        zoo.family(name), spec, entries, image_size, setup, folds, data_hash, WORK / "cross_validation"
+    )
+    return cross_validation.cross_validated_roc_auc(labels_of(entries), scores, folds, setup.seed)
 
 
 if __name__ == "__main__":

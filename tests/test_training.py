@@ -70,3 +70,31 @@ def test_spectrum_learns_strong_traces_and_reloads(splits, tmp_path):
     np.testing.assert_array_equal(p, det.predict_entries(model, splits["valid"]))
     y = np.array([e.label == "fake" for e in splits["valid"]])
     assert p[y].mean() > p[~y].mean() + 0.2  # strength 0.8: the spectra separate the classes
+
+
+def test_cross_validation_scores_every_image_by_a_model_that_did_not_see_it(splits, tmp_path):
+    from deepfake_detect.data.manifest import labels_of
+    from deepfake_detect.models import cross_validation, zoo
+
+    entries = splits["train"] + splits["valid"]
+    setup = train_setup(tmp_path, seed=0)
+    scores = cross_validation.out_of_fold(
+        zoo.family("spectrum"), SpectrumSpec(crop=0, C=1.0), entries, 64, setup, 3, "hash", tmp_path / "cv"
+    )
+    y = labels_of(entries)
+    assert scores.shape == (len(entries),) and ((scores >= 0) & (scores <= 1)).all()
+    assert cross_validation.cross_validated_roc_auc(y, scores, 3, 0) > 0.7  # strength 0.8: separable
+    # Out of fold: a model fitted on every image would score them differently.
+    everything = train_detector("spectrum", SpectrumSpec(crop=0, C=1.0), setup, {"train": entries, "valid": []}, 64)
+    assert not np.allclose(det.predict_entries(everything, entries), scores)
+
+
+def test_the_champion_is_chosen_by_cross_validation_when_every_model_has_it():
+    from deepfake_detect.inference.registry import choose_champion
+
+    validation = {"a": {"roc_auc": 0.9, "cv_roc_auc": 0.7}, "b": {"roc_auc": 0.8, "cv_roc_auc": 0.85}}
+    assert choose_champion(validation, "roc_auc") == ("b", "cv_roc_auc")
+    del validation["a"]["cv_roc_auc"]
+    assert choose_champion(validation, "roc_auc") == ("a", "roc_auc")
+    with pytest.raises(ValueError, match="package.metric"):
+        choose_champion(validation, "f2")

@@ -26,13 +26,17 @@ class PackageSpec:
         return section(cls, package, "package")
 
 
-def choose_champion(validation: dict[str, dict[str, float]], metric: str) -> str:
-    """The model with the highest validation metric (ties: the first in params order)."""
-    scores = {name: m[metric] for name, m in validation.items() if not math.isnan(m.get(metric, math.nan))}
+def choose_champion(validation: dict[str, dict[str, float]], metric: str) -> tuple[str, str]:
+    """The model with the highest metric (ties: the first in params order), and the key compared:
+    the cross-validated `cv_<metric>` when train computed it for every model (few images), else the
+    metric on the validation split."""
+    cross_validated = f"cv_{metric}"
+    key = cross_validated if all(cross_validated in m for m in validation.values()) else metric
+    scores = {name: m[key] for name, m in validation.items() if not math.isnan(m.get(key, math.nan))}
     if not scores:
         known = sorted({k for m in validation.values() for k in m})
         raise ValueError(f"package.metric {metric!r} is not among the validation metrics: {', '.join(known)}")
-    return max(scores, key=scores.get)
+    return max(scores, key=scores.get), key
 
 
 def register_in_mlflow(model_uri: str, registered_name: str, alias: str, tags: dict[str, str]) -> str:

@@ -21,6 +21,24 @@ EpochLogger = Callable[[int, dict[str, float]], None]
 
 
 @dataclass(frozen=True)
+class CrossValidationSpec:
+    """params.yaml's `train.cross_validation`: when and how models.cross_validation compares the models."""
+
+    max_images: int  # cross-validate when train and valid hold at most this many images; 0 = never
+    folds: int
+
+    @classmethod
+    def from_params(cls, values: dict) -> CrossValidationSpec:
+        spec = section(cls, values, "train.cross_validation")
+        if spec.folds < 2:
+            raise ValueError("train.cross_validation.folds must be at least 2")
+        return spec
+
+    def applies(self, n_images: int) -> bool:
+        return 0 < n_images <= self.max_images
+
+
+@dataclass(frozen=True)
 class TrainSetup:
     """params.yaml's `train` section less the model list and the models' own sections."""
 
@@ -31,6 +49,7 @@ class TrainSetup:
     xla: bool
     class_weight: str  # one of CLASS_WEIGHTS
     augment: AugmentSpec
+    cross_validation: CrossValidationSpec
     work_dir: str  # resumable progress, removed when a model is done
     tensorboard_dir: str
     verbose: int  # Keras progress: 0 silent, 1 a bar, 2 a line per epoch
@@ -40,7 +59,14 @@ class TrainSetup:
     def from_params(cls, train: dict, families: Sequence[str], **given: Any) -> TrainSetup:
         """`given`: work_dir, tensorboard_dir, verbose and workers, which come from outside the section."""
         common = {k: v for k, v in train.items() if k not in families and k != "models"}
-        setup = section(cls, common, "train", augment=AugmentSpec.from_params(train["augment"]), **given)
+        setup = section(
+            cls,
+            common,
+            "train",
+            augment=AugmentSpec.from_params(train["augment"]),
+            cross_validation=CrossValidationSpec.from_params(train["cross_validation"]),
+            **given,
+        )
         for key, allowed in (
             ("strategy", STRATEGIES),
             ("mixed_precision", PRECISIONS),
