@@ -5,8 +5,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import mlflow
-
 from deepfake_detect import tracking
 from deepfake_detect.classes import SPLITS
 from deepfake_detect.config import load_params
@@ -14,7 +12,7 @@ from deepfake_detect.data.manifest import file_sha256, labels_of, read_manifest
 from deepfake_detect.evaluation.metrics import ranking_metrics
 from deepfake_detect.inference import detector as det
 from deepfake_detect.models import cross_validation, zoo
-from deepfake_detect.models.networks import WeightsUnavailable
+from deepfake_detect.models.keras_spec import WeightsUnavailable
 from deepfake_detect.models.setup import TrainingData, TrainSetup, accelerators, seed_everything
 from deepfake_detect.outputs import replacing, write_json
 
@@ -66,6 +64,9 @@ def _train_all(
 ) -> dict:
     """Each model trained in its own MLflow run and saved; data/models and data/tensorboard are
     replaced only once every model is done. Returns the validation scores by model."""
+    # Imported here, not at the top: the feature models' worker processes import this module again.
+    import mlflow
+
     cfg = params["train"]
     common = {k: v for k, v in cfg.items() if k not in zoo.FAMILIES and k != "models"}
     logged_prepare = {k: v for k, v in params["prepare"].items() if k != "audit"}  # the audit changes no model

@@ -105,7 +105,8 @@ def test_every_model_trains_saves_and_reloads_to_the_same_numbers(data, name, tm
 def test_missing_imagenet_weights_say_where_to_put_the_file(monkeypatch):
     import keras
 
-    from deepfake_detect.models.networks import WeightsUnavailable, build
+    from deepfake_detect.models.keras_spec import WeightsUnavailable
+    from deepfake_detect.models.networks import build
 
     def offline(*args, **kwargs):
         raise Exception("URL fetch failure: no network")

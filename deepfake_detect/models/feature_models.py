@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from deepfake_detect.data.manifest import Entry, labels_of
 from deepfake_detect.images import center_crop, decode_rgb
+from deepfake_detect.models.family import Family
 
 MODEL_FILE = "model.joblib"
 BATCH = 64  # images a worker decodes and featurises at a time
@@ -32,9 +33,13 @@ def featurise(
     featurise whole batches, so only the features travel back."""
     batches = [[e.path for e in entries[i : i + BATCH]] for i in range(0, len(entries), BATCH)]
     job = partial(_featurise_batch, features=features, image_size=image_size, crop=crop)
-    # forkserver: the train stage has TensorFlow's threads running, which a forked child could inherit locked.
-    with get_context("forkserver").Pool(workers or os.cpu_count() or 1) as pool:
-        parts = list(tqdm(pool.imap(job, batches), total=len(batches), desc=desc, unit="batch"))
+    workers = min(workers or os.cpu_count() or 1, len(batches))
+    if workers <= 1:  # one batch: a pool's start-up (its workers import the stage's module) would cost more
+        parts = [job(b) for b in tqdm(batches, desc=desc, unit="batch")]
+    else:
+        # forkserver: the train stage has TensorFlow's threads running, which a forked child could inherit locked.
+        with get_context("forkserver").Pool(workers) as pool:
+            parts = list(tqdm(pool.imap(job, batches), total=len(batches), desc=desc, unit="batch"))
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 
@@ -98,3 +103,20 @@ def log_model(model: Pipeline, example: np.ndarray) -> str:
         pip_requirements=[f"scikit-learn=={version('scikit-learn')}"],
     )
     return info.model_uri
+
+
+def family(name: str, spec: Callable, train: Callable, chosen: Callable | None = None) -> Family:
+    """A classic model's family: its own spec and training, and this module's pipeline of pixels
+    for the rest (no gradients: it is explained by occlusion, not Grad-CAM)."""
+    extra = {"chosen": chosen} if chosen else {}
+    return Family(
+        name=name,
+        spec=spec,
+        train=train,
+        predict=predict,
+        save=save,
+        load=load,
+        log_model=log_model,
+        gradients=False,
+        **extra,
+    )

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from deepfake_detect.config import section
 
 
+class WeightsUnavailable(RuntimeError):
+    """ImageNet weights were asked for and could not be loaded; the message says what to do."""
+
+
 @dataclass(frozen=True)
 class KerasSpec:
     crop: int  # random crops at native resolution while training, the centre crop to evaluate

@@ -11,11 +11,7 @@ from dataclasses import dataclass, field
 import keras
 from keras import layers, ops
 
-from deepfake_detect.models.keras_spec import KerasSpec
-
-
-class WeightsUnavailable(RuntimeError):
-    """ImageNet weights were asked for and could not be loaded; the message says what to do."""
+from deepfake_detect.models.keras_spec import KerasSpec, WeightsUnavailable
 
 
 @keras.saving.register_keras_serializable(package="deepfake_detect")

@@ -16,7 +16,6 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from deepfake_detect.config import section
 from deepfake_detect.models import feature_models
-from deepfake_detect.models.family import Family
 from deepfake_detect.models.residual_features import ResidualSettings, residual_features
 from deepfake_detect.models.setup import TrainingData
 
@@ -85,14 +84,4 @@ def chosen(model: Pipeline) -> dict[str, float]:
     return {"chosen_C": float(model[-1].C_)}
 
 
-FAMILY = Family(
-    name="residuals",
-    spec=ResidualsSpec.from_params,
-    train=train,
-    predict=feature_models.predict,
-    save=feature_models.save,
-    load=feature_models.load,
-    log_model=feature_models.log_model,
-    gradients=False,
-    chosen=chosen,
-)
+FAMILY = feature_models.family("residuals", ResidualsSpec.from_params, train, chosen=chosen)

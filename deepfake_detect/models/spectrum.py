@@ -16,7 +16,6 @@ from sklearn.preprocessing import StandardScaler
 
 from deepfake_detect.config import section
 from deepfake_detect.models import feature_models
-from deepfake_detect.models.family import Family
 from deepfake_detect.models.setup import TrainingData
 
 
@@ -71,13 +70,4 @@ def train(spec: SpectrumSpec, data: TrainingData) -> Pipeline:
     )
 
 
-FAMILY = Family(
-    name="spectrum",
-    spec=SpectrumSpec.from_params,
-    train=train,
-    predict=feature_models.predict,
-    save=feature_models.save,
-    load=feature_models.load,
-    log_model=feature_models.log_model,
-    gradients=False,
-)
+FAMILY = feature_models.family("spectrum", SpectrumSpec.from_params, train)
