@@ -59,7 +59,9 @@ def _codes(values: np.ndarray, neighbours: int, base: int, axis: int) -> np.ndar
     def window(k: int) -> np.ndarray:
         return values[:, :, k : k + length] if axis == 2 else values[:, k : k + length, :]
 
-    code = window(0) * base if neighbours > 1 else window(0).copy()
+    # int16 holds the default 5^4 codes; larger settings (e.g. 9^5) need int32 rather than wrap around.
+    dtype = np.int16 if base**neighbours <= np.iinfo(np.int16).max else np.int32
+    code = window(0).astype(dtype) * base if neighbours > 1 else window(0).astype(dtype)
     for k in range(1, neighbours):
         code += window(k)
         if k < neighbours - 1:
@@ -116,6 +118,6 @@ def _features(crops: np.ndarray, s: ResidualSettings) -> np.ndarray:
                     blocks.append(_histograms(codes, base**s.neighbours))
             if s.cross_colour:
                 r, g, b = quantised["colour"]
-                joint = [r[d] + base * (g[d] + base * b[d]) for d in (0, 1)]
+                joint = [r[d].astype(np.int32) + base * (g[d] + base * b[d].astype(np.int32)) for d in (0, 1)]
                 blocks.append(_histograms(joint, base**3))
     return np.concatenate(blocks, axis=1)
