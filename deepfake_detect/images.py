@@ -52,11 +52,20 @@ def to_rgb(img: Image.Image, size: int) -> np.ndarray:
 
 def rgb_image(img: Image.Image, size: int) -> Image.Image:
     """to_rgb, as a Pillow image."""
+    return square_at(upright_rgb(img), size)
+
+
+def upright_rgb(img: Image.Image) -> Image.Image:
+    """An opened image in RGB at its own size: EXIF orientation applied, alpha on white."""
     try:
         img = ImageOps.exif_transpose(img) if _orientation(img) != 1 else img
-        rgb = img if img.mode == "RGB" else _to_rgb(img)
+        return img if img.mode == "RGB" else _to_rgb(img)
     except Exception as err:  # a corrupt EXIF block raises struct.error, TypeError, ...
         raise ImageDecodeError(f"corrupt image data or metadata: {err}") from None
+
+
+def square_at(rgb: Image.Image, size: int) -> Image.Image:
+    """The centre square of an RGB image at size x size, resampled only when it is not already so."""
     if rgb.size != (size, size):
         rgb = _square(rgb).resize((size, size), Image.Resampling.LANCZOS)
     return rgb

@@ -1,47 +1,159 @@
-"""The BentoML service: the champion detector behind `POST /predict`.
+"""`bentoml serve`: the repository's champion behind `/predict`, `/predict_batch` and `/explain`.
 
-Uploads are decoded by the same function that prepared the training data, so the model sees
-pixels exactly as it did in training and evaluation.
+Two services, because BentoML batches only calls that cross a service boundary: the API service
+(`DeepfakeDetector`) reads uploads, finds and aligns faces; the model service (`ChampionModel`)
+scores the face crops of concurrent requests together and draws heat maps. Both run the package's
+one inference path (`deepfake_detect.inference.analysis`), as the CLI and the evaluate stage do.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 from pathlib import Path
+from typing import Annotated
 
 import bentoml
 import numpy as np
-from bentoml.exceptions import InvalidArgument
+from bentoml.exceptions import BentoMLException
+from bentoml.validators import ContentType
+from starlette.responses import Response
 
 from deepfake_detect.config import load_params
-from deepfake_detect.images import ImageDecodeError, decode_rgb
+from deepfake_detect.inference import analysis, champion, drawing, heatmaps
 from deepfake_detect.inference import detector as det
+from deepfake_detect.inference.faces import face_finder
+from deepfake_detect.inference.uploads import Refusal, decode_upload
+from serving.gate import Route, UploadGate
+from serving.schemas import Prediction
+from serving.settings import ServingSpec
 
-PARAMS = load_params(Path(__file__).resolve().parent.parent / "params.yaml")
-MODEL_TAG = f"{PARAMS['package']['bento_model']}:latest"
+ROOT = Path(__file__).resolve().parent.parent
+# Another params file, for benchmarks that compare settings (e.g. batching off): params.yaml otherwise.
+PARAMS = load_params(Path(os.environ.get("DEEPFAKE_PARAMS", ROOT / "params.yaml")))
+SPEC = ServingSpec.from_params(PARAMS["serving"])
+log = logging.getLogger("deepfake_detect.serving")
+
+try:
+    CHAMPION = champion.resolve(ROOT, PARAMS)
+except champion.NoChampion as err:
+    # Here, before any worker starts: BentoML respawns a worker whose __init__ fails, forever.
+    print(f"bentoml serve: {err}", file=sys.stderr, flush=True)
+    sys.exit(2)
 
 
-@bentoml.service(traffic={"timeout": 60})
-class DeepfakeDetector:
-    model_ref = bentoml.models.BentoModel(MODEL_TAG)
+class RefusedUpload(BentoMLException):
+    """A Refusal as BentoML answers it: the status and the message, logged in one line."""
+
+    def __init__(self, refusal: Refusal):
+        super().__init__(refusal.message, error_code=refusal.status)
+
+
+class _OneLineRefusals(logging.Filter):
+    """BentoML logs a traceback for every error an API raises; a refused upload is not a fault."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, RefusedUpload):
+            record.msg, record.args = "refused %s [%s]: %d %s", (*record.args, int(exc.error_code), str(exc))
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("bentoml._internal.server.http_app").addFilter(_OneLineRefusals())
+
+
+@bentoml.service(name="champion_model", workers=SPEC.workers.model, traffic={"timeout": SPEC.timeout_s})
+class ChampionModel:
+    model_ref = bentoml.models.BentoModel(CHAMPION.tag)
 
     def __init__(self) -> None:
         self.detector = det.load(Path(self.model_ref.path))
-        self.model_tag = str(self.model_ref.tag)
+        side = self.detector.meta.image_size
+        self.detector.predict_proba(np.zeros((1, side, side, 3), dtype=np.uint8))  # the first call builds the graph
+        print(f"serving {CHAMPION.summary()}", file=sys.stderr, flush=True)
+
+    @bentoml.api(
+        batchable=SPEC.batching.max_batch_size > 1,
+        max_batch_size=SPEC.batching.max_batch_size,
+        max_latency_ms=SPEC.batching.max_latency_ms,
+    )
+    def score(self, crops: np.ndarray) -> np.ndarray:
+        """Calibrated P(fake) of (N, size, size, 3) uint8 face crops."""
+        return self.detector.predict_proba(np.asarray(crops, dtype=np.uint8)).astype(np.float64)
 
     @bentoml.api
-    def predict(self, image: Path) -> dict:
-        """Upload an image file (form field `image`); returns the label, the calibrated P(fake) and
-        the threshold it was compared with (both fitted on validation by the evaluate stage)."""
+    def heat_maps(self, crops: np.ndarray) -> np.ndarray:
+        """(N, size, size) maps in [0, 1]: Grad-CAM++ or occlusion sensitivity."""
+        return heatmaps.heat_maps(self.detector, np.asarray(crops, dtype=np.uint8))
+
+
+@bentoml.service(name="deepfake_detector", workers=SPEC.workers.api, traffic={"timeout": SPEC.timeout_s})
+class DeepfakeDetector:
+    model = bentoml.depends(ChampionModel)
+
+    def __init__(self) -> None:
+        self.meta = det.read_meta(CHAMPION.path)
+        self.find_faces = face_finder(SPEC.faces)
+        self.ready = False
+
+    def __is_ready__(self) -> bool:
+        """Ready once a whole prediction has gone through: faces, the model service, the verdict."""
+        if not self.ready:
+            side = self.meta.image_size
+            self._analyse([np.full((side, side, 3), 128, dtype=np.uint8)])
+            self.ready = True
+        return self.ready
+
+    @bentoml.api
+    def predict(self, image: Path) -> Prediction:
+        """Upload a photo (form field `image`: JPEG, PNG, WebP, BMP, TIFF or GIF). Each face is found,
+        aligned as the training faces were and judged; with no face, the whole image is."""
+        verdicts, _ = self._analyse([self._decode(image)])
+        return self._answer(verdicts[0])
+
+    @bentoml.api
+    def predict_batch(self, images: list[Path]) -> list[Prediction]:
+        """Several photos (repeat the form field `images`); one answer per file, in order."""
+        verdicts, _ = self._analyse([self._decode(p) for p in images])
+        return [self._answer(v) for v in verdicts]
+
+    @bentoml.api
+    def explain(self, image: Path) -> Annotated[Path, ContentType("image/png")]:
+        """The upload as a PNG with each face's box, verdict and heat map (where the evidence lies)."""
+        pixels = self._decode(image)
+        verdicts, crops = self._analyse([pixels])
+        heats = np.asarray(self.model.heat_maps(np.stack([c.pixels for c in crops[0]])))
+        png = drawing.explanation_png(pixels, verdicts[0], crops[0], heats)
+        return Response(png, media_type="image/png")
+
+    def _decode(self, path: Path) -> np.ndarray:
         try:
-            pixels = decode_rgb(image.read_bytes(), self.detector.meta.image_size)
-        except ImageDecodeError as err:
-            raise InvalidArgument(f"could not read the uploaded image: {err}") from None
-        p_fake = float(self.detector.predict_proba(pixels[np.newaxis])[0])
-        label = "fake" if p_fake >= self.detector.meta.threshold else "real"
-        return {
-            "label": label,
-            "p_fake": round(p_fake, 6),
-            "threshold": round(self.detector.meta.threshold, 6),
-            "model": self.detector.meta.name,
-            "bento_model": self.model_tag,
-        }
+            return decode_upload(Path(path).read_bytes(), SPEC.limits)
+        except Refusal as refusal:
+            raise RefusedUpload(refusal) from None
+
+    def _analyse(self, images: list[np.ndarray]):
+        return analysis.analyse(images, self.find_faces, lambda crops: np.asarray(self.model.score(crops)), self.meta)
+
+    def _answer(self, verdict: analysis.ImageVerdict) -> Prediction:
+        return Prediction(
+            **{k: v for k, v in verdict.to_dict().items() if k not in ("width", "height")},
+            threshold=round(self.meta.threshold, 6),
+            high_threshold=round(self.meta.high_threshold, 6),
+            model=self.meta.name,
+            model_version=f"{CHAMPION.tag} (MLflow v{CHAMPION.version or '-'})",
+            image={"width": verdict.width, "height": verdict.height},
+        )
+
+
+DeepfakeDetector.add_asgi_middleware(
+    UploadGate,
+    max_bytes=SPEC.limits.max_bytes,
+    routes={
+        "/predict": Route("image", 1),
+        "/explain": Route("image", 1),
+        "/predict_batch": Route("images", SPEC.limits.max_files),
+    },
+)

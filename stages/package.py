@@ -30,7 +30,7 @@ def main() -> int:
     meta = read_meta(model_dir)
     evaluated = json.loads(Path("metrics/evaluate.json").read_text())[name]
     point = evaluated["operating_point"]
-    meta.threshold = point["threshold"]
+    meta.threshold, meta.high_threshold = point["threshold"], point["high_threshold"]
     meta.calibration = {k: point[k] for k in ("method", "slope", "intercept")}
     tracking.setup(mlflow_spec, Path.cwd())
     version = registry.register_in_mlflow(
@@ -39,6 +39,7 @@ def main() -> int:
         spec.alias,
         {
             "threshold": f"{meta.threshold:.6f}",
+            "high_threshold": f"{meta.high_threshold:.6f}",
             "threshold_rule": point["rule"],
             "calibration": json.dumps(meta.calibration),
         },
@@ -51,6 +52,7 @@ def main() -> int:
         f"val_{chosen_by}": f"{validation[name][chosen_by]:.4f}",
         "test_roc_auc": f"{test['roc_auc']:.4f}",
         "threshold": f"{meta.threshold:.4f}",
+        "high_threshold": f"{meta.high_threshold:.4f}",
         "calibration": point["method"],
         "data_hash": meta.extra["data_hash"][:12],
     }
@@ -61,6 +63,7 @@ def main() -> int:
         labels,
         {"validation": validation[name], "test": test, "operating_point": point},
     )
+    registry.link_versions(spec.registered_model, version, tag)
     champion = {
         "model": name,
         "metric": chosen_by,

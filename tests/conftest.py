@@ -4,6 +4,7 @@ subprocess, and in-process sockets may only connect to this machine."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import socket
@@ -57,6 +58,19 @@ def jpeg_bytes(pixels: np.ndarray, quality: int = 90) -> bytes:
 
 def random_pixels(seed: int, size: int = 64) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (size, size, 3), dtype=np.uint8)
+
+
+def two_astronauts() -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """A real photograph that a package ships (scikit-image's astronaut), pasted twice into one
+    grey scene, and where each copy's top-left corner is."""
+    from skimage import data
+
+    face = data.astronaut()
+    scene = np.full((640, 1200, 3), 110, dtype=np.uint8)
+    corners = [(40, 60), (640, 90)]
+    for x, y in corners:
+        scene[y : y + 512, x : x + 512] = face
+    return scene, corners
 
 
 TINY_PARAMS = {
@@ -187,3 +201,44 @@ def pipeline_repo(tmp_path_factory) -> Path:
     repo = copy_repo(base / "repo", params)
     run([str(BIN / "dvc"), "repro"], repo, pipeline_env(repo))
     return repo
+
+
+# The service tests share one `bentoml serve` of the pipeline's champion (all on one xdist worker).
+@pytest.fixture(scope="session")
+def champion(pipeline_repo):
+    return json.loads((pipeline_repo / "metrics/champion.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def later_model(pipeline_repo, champion):
+    """Another zoo model saved to the store after the champion, as a later `dvc exp run` would:
+    the store's `latest` is now not the champion. Of the other kind (gradients or not)."""
+    from deepfake_detect.models import zoo
+
+    champion_kind = zoo.family(champion["model"]).gradients
+    other = next(
+        p.name
+        for p in sorted((pipeline_repo / "data/models").iterdir())
+        if zoo.family(p.name).gradients != champion_kind
+    )
+    code = (
+        "import sys; from pathlib import Path; from deepfake_detect.inference import registry, detector as det; "
+        f"d = Path('data/models/{other}'); "
+        f"print(registry.save_to_bentoml(d, det.read_meta(d), 'deepfake-detector', {{'model': '{other}'}}, {{}}))"
+    )
+    tag = run([sys.executable, "-c", code], pipeline_repo, pipeline_env(pipeline_repo)).stdout.strip().splitlines()[-1]
+    listed = run(
+        [str(BIN / "bentoml"), "models", "get", "deepfake-detector:latest", "-o", "json"],
+        pipeline_repo,
+        pipeline_env(pipeline_repo),
+    )
+    assert json.loads(listed.stdout)["version"] == tag.split(":")[1] and tag != champion["bentoml_tag"]
+    return tag, other
+
+
+@pytest.fixture(scope="session")
+def server(pipeline_repo, later_model):
+    from servers import serving
+
+    with serving(pipeline_repo, "serve.log") as (client, url, log):
+        yield client, url, log

@@ -1,12 +1,17 @@
 """Calibration, threshold rules and bootstrap intervals on constructed scores whose right answers
 are known."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
+from conftest import PARAMS
 from deepfake_detect.evaluation import metrics
+from deepfake_detect.evaluation.scoring import operating_point
+from deepfake_detect.evaluation.spec import EvaluateSpec
 from deepfake_detect.evaluation.thresholds import choose_threshold
-from deepfake_detect.inference import calibration
+from deepfake_detect.inference import calibration, verdicts
 
 
 def overconfident_scores(n: int, seed: int):
@@ -94,6 +99,24 @@ def test_target_fpr_rule_keeps_false_positives_under_the_target():
     assert choose_threshold(Y, P, "target_fpr", target_fpr=0.0) == pytest.approx(0.80)
     assert choose_threshold(Y, P, "target_fpr", target_fpr=0.2) == pytest.approx(0.65)
     assert choose_threshold(Y, P, "target_fpr", target_fpr=0.34) == pytest.approx(0.40)
+
+
+def test_operating_point_gives_a_high_confidence_threshold_with_few_false_positives_and_three_verdicts():
+    spec = EvaluateSpec.from_params({**PARAMS["evaluate"], "calibration": "none"})
+    spec = dataclasses.replace(
+        spec, threshold=dataclasses.replace(spec.threshold, rule="balanced_accuracy", high_confidence_fpr=0.0)
+    )
+    _, threshold, high = operating_point(Y, P, spec)
+    assert threshold == pytest.approx(0.40) and high == pytest.approx(0.80)  # no real at or above 0.80
+    codes = verdicts.verdict_codes(P, threshold, high)
+    assert [verdicts.VERDICTS[c] for c in codes[Y == 1]] == ["suspicious"] * 4 + ["fake"] * 2
+    assert list(codes[Y == 0]) == [0, 0, 0, 0, 1, 1]
+    shares = metrics.verdict_shares(Y, P, threshold, high)
+    assert shares["real"] == pytest.approx({"real": 4 / 6, "suspicious": 2 / 6, "fake": 0.0})
+    assert shares["fake"]["fake"] == pytest.approx(2 / 6)
+    # A high-confidence rule looser than the operating one never puts the second threshold below the first.
+    loose = dataclasses.replace(spec, threshold=dataclasses.replace(spec.threshold, high_confidence_fpr=1.0))
+    assert operating_point(Y, P, loose)[2] == pytest.approx(threshold)
 
 
 def test_f1_rule_picks_the_best_f1():

@@ -1,20 +1,19 @@
 """The service as users run it: `bentoml serve` in the repository, called with BentoML's client."""
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import time
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 
 import bentoml
 import pytest
-from bentoml.exceptions import InvalidArgument
+import requests
+from servers import assert_explained, free_port, serving, upload
 
-from conftest import BIN, jpeg_bytes, pipeline_env, random_pixels
+from conftest import BIN, copy_repo, jpeg_bytes, pipeline_env, random_pixels, two_astronauts
 from deepfake_detect.data.manifest import read_manifest
 from deepfake_detect.images import decode_rgb
+from deepfake_detect.inference import analysis
 from deepfake_detect.inference import detector as det
 from deepfake_detect.inference.calibration import Calibration
 
@@ -22,84 +21,100 @@ from deepfake_detect.inference.calibration import Calibration
 pytestmark = pytest.mark.xdist_group("pipeline")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_it_serves_the_champion_the_registry_alias_names_and_says_so(server, champion, later_model, tmp_path):
+    client, _, log = server
+    answer = client.predict(image=upload(jpeg_bytes(random_pixels(4, 96)), tmp_path))
+    assert answer["model"] == champion["model"] and champion["bentoml_tag"] in answer["model_version"]
+    lines = [line for line in log.read_text().splitlines() if "serving " in line and "BentoML" in line]
+    assert len(lines) == 1 and champion["bentoml_tag"] in lines[0] and "@champion" in lines[0]
+    assert "test_roc_auc" in lines[0] and later_model[0] not in lines[0]
 
 
-@pytest.fixture(scope="module")
-def server(pipeline_repo):
-    port = free_port()
-    with open(pipeline_repo / "serve.log", "w") as log:
-        proc = subprocess.Popen(
-            [str(BIN / "bentoml"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=pipeline_repo,
-            env=pipeline_env(pipeline_repo),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        try:
-            while True:
-                if proc.poll() is not None:
-                    raise AssertionError(f"bentoml serve exited: {(pipeline_repo / 'serve.log').read_text()[-3000:]}")
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=1):
-                        break
-                except OSError:
-                    assert time.monotonic() < deadline, "server did not start in 120 s"
-                    time.sleep(0.5)
-            with bentoml.SyncHTTPClient(url, server_ready_timeout=120, timeout=60) as client:
-                yield client
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-
-
-def test_predict_is_the_champion_calibrated_at_the_threshold_evaluate_chose(server, pipeline_repo, monkeypatch):
-    monkeypatch.chdir(pipeline_repo)  # manifest paths are relative to the repository
-    entries = [e for e in read_manifest(Path("data/prepared/manifest.csv")) if e.split == "test"][:4]
-    champion = json.loads(Path("metrics/champion.json").read_text())
-    point = json.loads(Path("metrics/evaluate.json").read_text())[champion["model"]]["operating_point"]
+def test_predict_is_the_champion_calibrated_at_the_thresholds_evaluate_chose(server, pipeline_repo, champion):
+    client, _, _ = server
+    entries = [e for e in read_manifest(pipeline_repo / "data/prepared/manifest.csv") if e.split == "test"][:4]
+    point = json.loads((pipeline_repo / "metrics/evaluate.json").read_text())[champion["model"]]["operating_point"]
     assert point["method"] == "platt" and point["slope"] != 1.0  # a real calibration, not the identity
-    detector = det.load(Path("data/models") / champion["model"])  # as trained: raw output
+    assert point["high_threshold"] >= point["threshold"]
+    detector = det.load(pipeline_repo / "data/models" / champion["model"])  # as trained: raw output
     for entry in entries:
-        answer = server.predict(image=Path(entry.path))
-        raw = detector.predict_proba(decode_rgb(Path(entry.path).read_bytes(), 64)[None], calibrated=False)
+        path = pipeline_repo / entry.path
+        answer = client.predict(image=path)
+        raw = detector.predict_proba(decode_rgb(path.read_bytes(), 64)[None], calibrated=False)
         expected = float(Calibration(point["method"], point["slope"], point["intercept"]).apply(raw)[0])
-        assert answer["model"] == champion["model"] and answer["threshold"] == pytest.approx(point["threshold"])
+        assert answer["threshold"] == pytest.approx(point["threshold"], abs=1e-6)
+        assert answer["high_threshold"] == pytest.approx(point["high_threshold"], abs=1e-6)
         assert answer["p_fake"] == pytest.approx(expected, abs=1e-5)
         assert answer["label"] == ("fake" if expected >= point["threshold"] else "real")
+        high = expected >= point["high_threshold"]
+        assert answer["verdict"] == ("fake" if high else answer["label"].replace("fake", "suspicious"))
+        # The generated faces are no faces to MTCNN: scored whole, and the answer says so.
+        assert answer["faces"] == [] and answer["warnings"] == [analysis.NO_FACE]
+        assert answer["image"] == {"width": 64, "height": 64}
 
 
-def test_predict_accepts_other_formats_and_sizes(server, tmp_path):
-    from PIL import Image
+def test_two_faces_in_a_photo_give_two_entries_where_they_are(server, tmp_path):
+    client, _, _ = server
+    scene, corners = two_astronauts()
+    answer = client.predict(image=upload(jpeg_bytes(scene, 95), tmp_path))
+    assert answer["image"] == {"width": 1200, "height": 640} and len(answer["faces"]) == 2
+    for face, (x0, y0) in zip(sorted(answer["faces"], key=lambda f: f["box"][0]), corners, strict=True):
+        x, y, w, h = face["box"]
+        assert x0 + 150 < x < x0 + 220 and y0 + 40 < y < y0 + 100 and 60 < w < 110
+        assert face["verdict"] in ("real", "suspicious", "fake") and face["confidence"] > 0.99
+    assert answer["p_fake"] == max(f["p_fake"] for f in answer["faces"]) and answer["warnings"] == []
 
-    path = tmp_path / "face.png"
-    Image.fromarray(random_pixels(3, size=100)).convert("RGBA").save(path)
-    answer = server.predict(image=path)
-    assert answer["label"] in ("real", "fake") and 0.0 <= answer["p_fake"] <= 1.0
+
+def test_batch_and_concurrent_calls_give_the_single_answers(server, tmp_path):
+    client, url, _ = server
+    paths = [upload(jpeg_bytes(random_pixels(s, 80 + 8 * s)), tmp_path, f"{s}.jpg") for s in range(5)]
+    single = [client.predict(image=p)["p_fake"] for p in paths]
+    batch = client.predict_batch(images=paths)
+    assert [b["p_fake"] for b in batch] == pytest.approx(single, abs=1e-6)
+    assert [b["image"]["width"] for b in batch] == [80 + 8 * s for s in range(5)]
+
+    def call(path):
+        with bentoml.SyncHTTPClient(url, timeout=120) as own:
+            return own.predict(image=path)["p_fake"]
+
+    with ThreadPoolExecutor(8) as pool:
+        concurrent = list(pool.map(call, paths * 4))
+    assert concurrent == pytest.approx(single * 4, abs=1e-6)
 
 
-@pytest.mark.parametrize(
-    "content, message",
-    [
-        (b"", "empty"),
-        (b"hello, I am not an image\n", "not an image"),
-        (jpeg_bytes(random_pixels(1))[:500], "truncated"),
-    ],
-    ids=["empty", "text", "truncated"],
-)
-def test_bad_uploads_get_400_with_a_message(server, tmp_path, content, message):
-    path = tmp_path / "upload.jpg"
-    path.write_bytes(content)
-    with pytest.raises(InvalidArgument) as err:
-        server.predict(image=path)
-    assert err.value.error_code == 400
-    assert message in str(err.value)
+def test_explain_returns_the_upload_with_boxes_and_heat(server, tmp_path):
+    _, url, _ = server
+    assert_explained(url)
+
+
+def test_readiness_and_the_openapi_page_document_the_answer(server):
+    _, url, _ = server
+    assert requests.get(f"{url}/readyz", timeout=10).status_code == 200
+    schema = requests.get(f"{url}/docs.json", timeout=10).json()
+    fields = json.dumps(schema["components"]["schemas"])
+    for field in ("high_threshold", "model_version", "warnings", "confidence", "verdict"):
+        assert field in fields
+
+
+def test_a_pinned_model_of_the_other_kind_is_served_and_explained(pipeline_repo, later_model, server, tmp_path):
+    tag, name = later_model
+    with serving(pipeline_repo, "serve-pinned.log", DEEPFAKE_DETECTOR_MODEL=tag) as (client, url, _):
+        answer = client.predict(image=upload(jpeg_bytes(random_pixels(9, 96)), tmp_path))
+        assert answer["model"] == name and tag in answer["model_version"]
+        assert_explained(url)
+
+
+def test_without_a_champion_serve_says_to_run_dvc_repro_and_exits(tmp_path):
+    repo = copy_repo(tmp_path / "repo", {})
+    start = time.monotonic()
+    proc = subprocess.run(
+        [str(BIN / "bentoml"), "serve", "--port", str(free_port())],
+        cwd=repo,
+        env=pipeline_env(repo),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode != 0 and time.monotonic() - start < 60
+    said = [line for line in (proc.stdout + proc.stderr).splitlines() if "dvc repro" in line]
+    assert len(said) == 1 and "Traceback" not in proc.stderr

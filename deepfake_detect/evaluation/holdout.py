@@ -28,17 +28,31 @@ def run(
     curves = {"roc": {}, "pr": {}, "calibration": {}}
     for name, detector in detectors.items():
         raw_valid = predict_entries(detector, valid, calibrated=False)
-        fitted, threshold = operating_point(y_valid, raw_valid, spec)
-        detector.meta.calibration, detector.meta.threshold = fitted.to_dict(), threshold
+        fitted, threshold, high = operating_point(y_valid, raw_valid, spec)
+        detector.meta.calibration, detector.meta.threshold, detector.meta.high_threshold = (
+            fitted.to_dict(),
+            threshold,
+            high,
+        )
         raw_test = predict_entries(detector, test, calibrated=False)
         p_test = p_tests[name] = fitted.apply(raw_test)
         scores = metrics.binary_metrics(y_test, p_test, threshold, bins, raw=raw_test)
         matrix = metrics.confusion(y_test, p_test, threshold)
         results[name] = {
-            "operating_point": {**fitted.to_dict(), "threshold": threshold, "rule": spec.threshold.rule},
+            "operating_point": {
+                **fitted.to_dict(),
+                "threshold": threshold,
+                "rule": spec.threshold.rule,
+                "high_threshold": high,
+                "high_confidence_fpr": spec.threshold.high_confidence_fpr,
+            },
             # Fitted on validation: these validation numbers are in-sample, for comparison with test.
             "validation": metrics.binary_metrics(y_valid, fitted.apply(raw_valid), threshold, bins, raw=raw_valid),
-            "test": {**scores, "uncalibrated": metrics.probability_scores(y_test, raw_test, bins)},
+            "test": {
+                **scores,
+                "uncalibrated": metrics.probability_scores(y_test, raw_test, bins),
+                "verdicts": metrics.verdict_shares(y_test, p_test, threshold, high),
+            },
             "test_ci95": metrics.bootstrap_ci(
                 y_test, p_test, threshold, spec.bootstrap_samples, spec.seed, raw=raw_test
             ),
@@ -56,7 +70,7 @@ def run(
         plots.confusion_png(matrix, name, threshold, paths.figures / f"confusion_{name}.png")
         ci = results[name]["test_ci95"].get("roc_auc", {"low": np.nan, "high": np.nan})
         print(
-            f"evaluate: {name}: {fitted.method} calibration, threshold {threshold:.3f}; test ROC-AUC "
+            f"evaluate: {name}: {fitted.method} calibration, thresholds {threshold:.3f} and {high:.3f}; test ROC-AUC "
             f"{scores['roc_auc']:.4f} [{ci['low']:.4f}, {ci['high']:.4f}], accuracy {scores['accuracy']:.4f}, "
             f"ECE {results[name]['test']['uncalibrated']['ece']:.4f} -> {scores['ece']:.4f}"
         )

@@ -7,6 +7,7 @@ from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
 from deepfake_detect.classes import LABELS
+from deepfake_detect.inference import verdicts
 
 
 def binary_metrics(
@@ -108,6 +109,18 @@ def bootstrap_ci(
     return {
         name: {"low": float(np.percentile(v, tail)), "high": float(np.percentile(v, 100 - tail))}
         for name, v in (("roc_auc", aucs), ("accuracy", accs))
+    }
+
+
+def verdict_shares(y_true: np.ndarray, p_fake: np.ndarray, threshold: float, high: float) -> dict[str, dict]:
+    """For each class, the share of images given each three-level verdict."""
+    codes = verdicts.verdict_codes(p_fake, threshold, high)
+    return {
+        cls: {
+            v: float(np.mean(codes[y_true == i] == k)) if np.any(y_true == i) else float("nan")
+            for k, v in enumerate(verdicts.VERDICTS)
+        }
+        for i, cls in enumerate(LABELS)
     }
 
 

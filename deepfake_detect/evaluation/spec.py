@@ -17,6 +17,7 @@ UNSEEN_GENERATOR = ("auto", "always", "never")  # auto: with the generated data 
 class ThresholdSpec:
     rule: str  # one of thresholds.RULES
     target_fpr: float  # for rule target_fpr
+    high_confidence_fpr: float  # the second threshold, above which a verdict is `fake` rather than `suspicious`
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ def _check(spec: EvaluateSpec) -> None:
         raise ValueError(f"evaluate.threshold.rule is {spec.threshold.rule!r}; use one of {', '.join(RULES)}")
     if not 0 <= spec.threshold.target_fpr <= 1:
         raise ValueError("evaluate.threshold.target_fpr must be between 0 and 1")
+    if not 0 <= spec.threshold.high_confidence_fpr <= 1:
+        raise ValueError("evaluate.threshold.high_confidence_fpr must be between 0 and 1")
     if spec.unseen_generator not in UNSEEN_GENERATOR:
         raise ValueError(
             f"evaluate.unseen_generator is {spec.unseen_generator!r}; use one of {', '.join(UNSEEN_GENERATOR)}"

@@ -32,7 +32,8 @@ class DetectorMeta:
     name: str  # its family in the zoo
     image_size: int  # the dataset size images are decoded to
     crop: int  # centre crop the model sees; 0 for the whole image
-    threshold: float = 0.5  # on the calibrated probability
+    threshold: float = 0.5  # on the calibrated probability: at or above, `fake` (label) and at least `suspicious`
+    high_threshold: float = 1.0  # at or above, the verdict is `fake`: chosen on validation at a low false-positive rate
     calibration: dict[str, Any] = field(default_factory=lambda: Calibration().to_dict())
     extra: dict[str, Any] = field(default_factory=dict)
 

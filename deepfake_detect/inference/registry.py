@@ -11,6 +11,8 @@ from pathlib import Path
 from deepfake_detect.config import section
 from deepfake_detect.inference.detector import DetectorMeta, write_meta
 
+BENTO_TAG = "bentoml_tag"  # the MLflow model version's tag naming its BentoML model
+
 
 @dataclass(frozen=True)
 class PackageSpec:
@@ -48,6 +50,15 @@ def register_in_mlflow(model_uri: str, registered_name: str, alias: str, tags: d
     version = mlflow.register_model(model_uri, registered_name, tags=tags)
     MlflowClient().set_registered_model_alias(registered_name, alias, version.version)
     return str(version.version)
+
+
+def link_versions(registered_name: str, version: str, bento_tag: str) -> None:
+    """Tag the MLflow version with the BentoML model made from it, so that the service can follow
+    the registry alias to the very model `package` stored (the BentoML store is shared by every
+    clone on the machine; its `latest` is whichever ran last)."""
+    from mlflow import MlflowClient
+
+    MlflowClient().set_model_version_tag(registered_name, version, BENTO_TAG, bento_tag)
 
 
 def save_to_bentoml(

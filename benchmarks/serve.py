@@ -1,0 +1,173 @@
+"""Benchmark: `bentoml serve` under 32 concurrent clients, adaptive batching on and off, in one
+run, against the same crops scored in-process as the reference.
+
+Run it in the repository after `make repro` (it serves this repository's champion):
+
+  - served: requests/s, p50 and p99 latency and errors of `POST /predict` from 32 clients
+    (BentoML's client), once with params' batching and once with it off (max_batch_size 1,
+    through a copy of params.yaml named by DEEPFAKE_PARAMS);
+  - in-process: the champion scoring the same images' crops one by one and 32 at a time, and
+    the face detector on them, with no server: what the service adds is the ratio.
+
+Prints one JSON object on its last line.
+
+    python benchmarks/serve.py            # 512 requests per setting
+    python benchmarks/serve.py --quick    # 128
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT)]
+BIN = Path(sys.executable).parent
+
+from deepfake_detect.config import load_params  # noqa: E402
+from deepfake_detect.data.manifest import read_manifest  # noqa: E402
+from deepfake_detect.images import decode_rgb  # noqa: E402
+from deepfake_detect.inference import champion  # noqa: E402
+from deepfake_detect.inference import detector as det  # noqa: E402
+from deepfake_detect.inference.faces import FaceSpec, face_finder  # noqa: E402
+
+CLIENTS = 32
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(params_file: Path, log: Path):
+    port = free_port()
+    env = {**os.environ, "DEEPFAKE_PARAMS": str(params_file), "PYTHONPATH": str(ROOT)}
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [str(BIN / "bentoml"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"bentoml serve exited: {log.read_text()[-2000:]}")
+        try:
+            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return proc, url
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise SystemExit("the server was not ready in 240 s")
+
+
+def load(url: str, paths: list[Path]) -> dict:
+    import bentoml
+
+    def call(path: Path) -> tuple[float, bool]:
+        start = time.perf_counter()
+        try:
+            with bentoml.SyncHTTPClient(url, timeout=300, server_ready_timeout=10) as client:
+                client.predict(image=path)
+            ok = True
+        except Exception:  # counted, not raised: errors are one of the figures
+            ok = False
+        return time.perf_counter() - start, ok
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(call, paths[:CLIENTS]))  # warm-up
+        start = time.perf_counter()
+        results = list(pool.map(call, paths))
+        elapsed = time.perf_counter() - start
+    latencies = np.array([t for t, _ in results]) * 1000
+    return {
+        "requests_per_s": round(len(paths) / elapsed, 2),
+        "p50_ms": round(float(np.percentile(latencies, 50)), 1),
+        "p99_ms": round(float(np.percentile(latencies, 99)), 1),
+        "errors": sum(not ok for _, ok in results),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    n = 128 if args.quick else 512
+    params = load_params(ROOT / "params.yaml")
+    found = champion.resolve(ROOT, params)
+    entries = [e for e in read_manifest(ROOT / "data/prepared/manifest.csv") if e.split == "test"]
+    paths = [ROOT / e.path for e in (entries * (n // len(entries) + 1))[:n]]
+
+    detector = det.load(found.path)
+    size = detector.meta.image_size
+    crops = np.stack([decode_rgb(p.read_bytes(), size) for p in paths[:128]])
+    detector.predict_proba(crops[:32])
+
+    def rate(fn, count: int) -> float:
+        start = time.perf_counter()
+        fn()
+        return round(count / (time.perf_counter() - start), 2)
+
+    find = face_finder(FaceSpec.from_params(params["serving"]["faces"]))
+    find(crops[0])
+    in_process = {
+        "score_batch1_img_per_s": rate(lambda: [detector.predict_proba(c[None]) for c in crops[:64]], 64),
+        "score_batch32_img_per_s": rate(
+            lambda: [detector.predict_proba(crops[i : i + 32]) for i in range(0, 128, 32)], 128
+        ),
+        "faces_img_per_s": rate(lambda: [find(c) for c in crops[:32]], 32),
+    }
+    print(f"serve: in-process {in_process}", file=sys.stderr)
+
+    served = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, batch in (("batching_on", params["serving"]["batching"]["max_batch_size"]), ("batching_off", 1)):
+            copy = json.loads(json.dumps(params))
+            copy["serving"]["batching"]["max_batch_size"] = batch
+            params_file = Path(tmp) / f"{name}.yaml"
+            params_file.write_text(yaml.safe_dump(copy, sort_keys=False))
+            proc, url = serve(params_file, Path(tmp) / f"{name}.log")
+            try:
+                served[name] = {"max_batch_size": batch, **load(url, paths)}
+            finally:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=30)
+            print(f"serve: {name} {served[name]}", file=sys.stderr)
+    on, off = served["batching_on"], served["batching_off"]
+    print(
+        json.dumps(
+            {
+                "benchmark": "serve",
+                "champion": found.name,
+                "clients": CLIENTS,
+                "requests": n,
+                **served,
+                "in_process": in_process,
+                "batching_speedup": round(on["requests_per_s"] / off["requests_per_s"], 2),
+                "served_vs_in_process_batch1": round(on["requests_per_s"] / in_process["score_batch1_img_per_s"], 3),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""The ASGI middleware every request passes before BentoML sees it.
+
+BentoML has no request-size setting, fetches any URL sent as a string where a file belongs, uses
+the client's file name for its temporary file (a 4,000-character name was a 500) and answers
+errors in two shapes. So for the upload routes this gate reads the body up to the byte limit
+(413 past it), accepts only multipart forms whose fields are exactly the route's file fields, each
+a file (400 otherwise), and hands BentoML the same files under a name of its own, without the
+client's suffix; and it rewrites every error answer into one shape, `{"error": ..., "detail": ...}`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+log = logging.getLogger("deepfake_detect.serving")
+
+
+@dataclass(frozen=True)
+class Route:
+    field: str  # the form field that carries the files
+    max_files: int
+
+
+class Refused(Exception):
+    def __init__(self, status: HTTPStatus, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class UploadGate:
+    def __init__(self, app, max_bytes: int, routes: dict[str, Route]):
+        self.app = app
+        self.max_bytes = max_bytes
+        self.routes = routes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        send = _one_error_shape(send)
+        route = self.routes.get(scope["path"])
+        if route is None or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        try:
+            body, content_type = await self._rewritten(scope, receive, route)
+        except Refused as refused:
+            log.warning("refused %s: %d %s", scope["path"], refused.status, refused.message)
+            return await _error(send, refused.status, refused.message)
+        headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-length", b"content-type")]
+        headers += [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await receive()  # the client's disconnect, if it comes
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await self.app({**scope, "headers": headers}, replay, send)
+
+    async def _rewritten(self, scope, receive, route: Route) -> tuple[bytes, bytes]:
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, self._too_large(int(declared)))
+        if not headers.get("content-type", "").startswith("multipart/form-data"):
+            raise Refused(
+                HTTPStatus.BAD_REQUEST,
+                f"send the image as a file in the multipart/form-data field `{route.field}` "
+                f"(curl -F {route.field}=@photo.jpg)",
+            )
+        try:
+            files = await self._files(headers, receive, route)
+        except MultiPartException as err:
+            raise Refused(HTTPStatus.BAD_REQUEST, f"malformed multipart form: {err.message}") from None
+        boundary = uuid.uuid4().hex
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{route.field}"; filename="upload"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
+            + data
+            + b"\r\n"
+            for data in files
+        ]
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        return body, f"multipart/form-data; boundary={boundary}".encode()
+
+    async def _files(self, headers: Headers, receive, route: Route) -> list[bytes]:
+        received = 0
+
+        async def stream():
+            nonlocal received
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise Refused(HTTPStatus.BAD_REQUEST, "the client went away before the upload ended")
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if received > self.max_bytes:
+                    raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, self._too_large(received, at_least=True))
+                yield chunk
+                if not message.get("more_body", False):
+                    return
+
+        # A few text fields are let through to be refused with a precise message below.
+        parser = MultiPartParser(headers, stream(), max_files=route.max_files, max_fields=route.max_files + 4)
+        try:
+            form = await parser.parse()
+        except MultiPartException as err:
+            if "Too many" in err.message:
+                raise Refused(
+                    HTTPStatus.BAD_REQUEST,
+                    f"at most {route.max_files} file(s) in `{route.field}` per request",
+                ) from None
+            raise
+        names = sorted({name for name, _ in form.multi_items()})
+        if names != [route.field]:
+            found = ", ".join(f"`{n}`" for n in names) or "no field"
+            raise Refused(HTTPStatus.BAD_REQUEST, f"expected the file field `{route.field}` only; found {found}")
+        values = form.getlist(route.field)
+        if any(not isinstance(v, UploadFile) for v in values):
+            raise Refused(HTTPStatus.BAD_REQUEST, f"`{route.field}` must be a file upload, not a text value (no URLs)")
+        files = [await v.read() for v in values]
+        await form.close()
+        return files
+
+    def _too_large(self, size: int, at_least: bool = False) -> str:
+        return f"the request has {'over ' if at_least else ''}{size:,} bytes; the limit is {self.max_bytes:,}"
+
+
+async def _error(send, status: HTTPStatus, message: str, detail=None) -> None:
+    body = json.dumps({"error": message, "detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": int(status),
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _one_error_shape(send):
+    """Rewrites BentoML's error bodies (a list for its own errors, `{"error", "detail"}` for
+    validation, plain text elsewhere) into `{"error": ..., "detail": ...}`."""
+    start, chunks = None, []
+
+    async def wrapped(message):
+        nonlocal start
+        if message["type"] == "http.response.start" and message["status"] >= 400:
+            start = message
+            return
+        if start is None:
+            return await send(message)
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = _normalised(b"".join(chunks), start["status"])
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"content-type")]
+        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped
+
+
+def _normalised(body: bytes, status: int) -> bytes:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = body.decode("utf-8", "replace").strip() or HTTPStatus(status).phrase
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]
+    if isinstance(data, dict) and "error" in data:
+        error, detail = str(data["error"]), data.get("detail")
+    elif isinstance(data, dict) and "detail" in data:  # starlette's HTTPException
+        error, detail = str(data["detail"]), None
+    else:
+        error, detail = str(data), None
+    return json.dumps({"error": error, "detail": detail}).encode()

@@ -1,0 +1,42 @@
+"""params.yaml's `serving` section as a typed spec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deepfake_detect.config import section
+from deepfake_detect.inference.faces import FaceSpec
+from deepfake_detect.inference.uploads import UploadLimits
+
+
+@dataclass(frozen=True)
+class Workers:
+    api: int  # decoding and face detection
+    model: int  # scoring: each holds one copy of the model
+
+
+@dataclass(frozen=True)
+class Batching:
+    max_batch_size: int  # 1 turns adaptive batching off
+    max_latency_ms: int
+
+
+@dataclass(frozen=True)
+class ServingSpec:
+    faces: FaceSpec
+    limits: UploadLimits
+    workers: Workers
+    batching: Batching
+    timeout_s: int
+
+    @classmethod
+    def from_params(cls, serving: dict) -> ServingSpec:
+        return section(
+            cls,
+            serving,
+            "serving",
+            faces=FaceSpec.from_params(serving["faces"]),
+            limits=UploadLimits.from_params(serving["limits"]),
+            workers=section(Workers, serving["workers"], "serving.workers"),
+            batching=section(Batching, serving["batching"], "serving.batching"),
+        )
