@@ -165,6 +165,8 @@ def _one_error_shape(send):
         body = _normalised(b"".join(chunks), start["status"])
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"content-type")]
         headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        if start["status"] == HTTPStatus.SERVICE_UNAVAILABLE:
+            headers.append((b"retry-after", b"2"))
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -1,8 +1,9 @@
 """`bentoml serve`: the repository's champion behind `/predict`, `/predict_batch` and `/explain`.
 
 Two services, because BentoML batches only calls that cross a service boundary: the API service
-(`DeepfakeDetector`) reads uploads, finds and aligns faces; the model service (`ChampionModel`)
-scores the face crops of concurrent requests together and draws heat maps. Both run the package's
+(`DeepfakeDetector`) reads uploads and aligns faces; the model service (`Models`) runs the two
+networks, finding the faces in the images of concurrent requests together and scoring their
+crops together, and draws heat maps. Both run the package's
 one inference path (`deepfake_detect.inference.analysis`), as the CLI and the evaluate stage do.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated
 
@@ -21,9 +23,8 @@ from bentoml.validators import ContentType
 from starlette.responses import Response
 
 from deepfake_detect.config import load_params
-from deepfake_detect.inference import analysis, champion, drawing, heatmaps
+from deepfake_detect.inference import analysis, champion, drawing, faces, heatmaps
 from deepfake_detect.inference import detector as det
-from deepfake_detect.inference.faces import face_finder
 from deepfake_detect.inference.uploads import Refusal, decode_upload
 from serving.gate import Route, UploadGate
 from serving.schemas import Prediction
@@ -50,12 +51,21 @@ class RefusedUpload(BentoMLException):
         super().__init__(refusal.message, error_code=refusal.status)
 
 
+class Busy(BentoMLException):
+    """More requests than the model service can answer within serving.batching.max_latency_ms."""
+
+    error_code = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self):
+        super().__init__("the detector is busy: retry in a few seconds")
+
+
 class _OneLineRefusals(logging.Filter):
     """BentoML logs a traceback for every error an API raises; a refused upload is not a fault."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, RefusedUpload):
+        if isinstance(exc, RefusedUpload | Busy):
             record.msg, record.args = "refused %s [%s]: %d %s", (*record.args, int(exc.error_code), str(exc))
             record.exc_info = record.exc_text = None
         return True
@@ -64,21 +74,35 @@ class _OneLineRefusals(logging.Filter):
 logging.getLogger("bentoml._internal.server.http_app").addFilter(_OneLineRefusals())
 
 
-@bentoml.service(name="champion_model", workers=SPEC.workers.model, traffic={"timeout": SPEC.timeout_s})
-class ChampionModel:
+# max_batch_size 1 turns batching off (BentoML refuses a batchable method with a batch of 1).
+BATCHING = (
+    {"batchable": True, "max_batch_size": SPEC.batching.max_batch_size, "max_latency_ms": SPEC.batching.max_latency_ms}
+    if SPEC.batching.max_batch_size > 1
+    else {}
+)
+
+
+@bentoml.service(name="models", workers=SPEC.workers.model, traffic={"timeout": SPEC.timeout_s})
+class Models:
+    """The two networks, where requests meet: the face detector and the champion."""
+
     model_ref = bentoml.models.BentoModel(CHAMPION.tag)
 
     def __init__(self) -> None:
         self.detector = det.load(Path(self.model_ref.path))
+        self.detect_faces = faces.detector(SPEC.faces)
         side = self.detector.meta.image_size
-        self.detector.predict_proba(np.zeros((1, side, side, 3), dtype=np.uint8))  # the first call builds the graph
+        blank = np.zeros((1, side, side, 3), dtype=np.uint8)
+        self.detector.predict_proba(blank)  # the first calls build the graphs
+        self.detect_faces(list(blank))
         print(f"serving {CHAMPION.summary()}", file=sys.stderr, flush=True)
 
-    @bentoml.api(
-        batchable=SPEC.batching.max_batch_size > 1,
-        max_batch_size=SPEC.batching.max_batch_size,
-        max_latency_ms=SPEC.batching.max_latency_ms,
-    )
+    @bentoml.api(**BATCHING)
+    def detect(self, images: list[np.ndarray]) -> list[list[dict]]:
+        """The faces in each image (copies at most serving.faces.detect_max_side large)."""
+        return [[faces.to_dict(f) for f in found] for found in self.detect_faces(list(images))]
+
+    @bentoml.api(**BATCHING)
     def score(self, crops: np.ndarray) -> np.ndarray:
         """Calibrated P(fake) of (N, size, size, 3) uint8 face crops."""
         return self.detector.predict_proba(np.asarray(crops, dtype=np.uint8)).astype(np.float64)
@@ -89,13 +113,15 @@ class ChampionModel:
         return heatmaps.heat_maps(self.detector, np.asarray(crops, dtype=np.uint8))
 
 
-@bentoml.service(name="deepfake_detector", workers=SPEC.workers.api, traffic={"timeout": SPEC.timeout_s})
+@bentoml.service(
+    name="deepfake_detector", workers=SPEC.workers.api, threads=SPEC.threads, traffic={"timeout": SPEC.timeout_s}
+)
 class DeepfakeDetector:
-    model = bentoml.depends(ChampionModel)
+    models = bentoml.depends(Models)
 
     def __init__(self) -> None:
         self.meta = det.read_meta(CHAMPION.path)
-        self.find_faces = face_finder(SPEC.faces)
+        self.find_faces = faces.face_finder(SPEC.faces, detect=self._detect)
         self.ready = False
 
     def __is_ready__(self) -> bool:
@@ -124,7 +150,7 @@ class DeepfakeDetector:
         """The upload as a PNG with each face's box, verdict and heat map (where the evidence lies)."""
         pixels = self._decode(image)
         verdicts, crops = self._analyse([pixels])
-        heats = np.asarray(self.model.heat_maps(np.stack([c.pixels for c in crops[0]])))
+        heats = np.asarray(self.models.heat_maps(np.stack([c.pixels for c in crops[0]])))
         png = drawing.explanation_png(pixels, verdicts[0], crops[0], heats)
         return Response(png, media_type="image/png")
 
@@ -134,8 +160,14 @@ class DeepfakeDetector:
         except Refusal as refusal:
             raise RefusedUpload(refusal) from None
 
+    def _detect(self, copies: list[np.ndarray]) -> list[list[faces.Face]]:
+        return [[faces.from_dict(f) for f in found] for found in _retried(self.models.detect, copies)]
+
     def _analyse(self, images: list[np.ndarray]):
-        return analysis.analyse(images, self.find_faces, lambda crops: np.asarray(self.model.score(crops)), self.meta)
+        def score(crops: np.ndarray) -> np.ndarray:
+            return np.asarray(_retried(self.models.score, crops))
+
+        return analysis.analyse(images, self.find_faces, score, self.meta)
 
     def _answer(self, verdict: analysis.ImageVerdict) -> Prediction:
         return Prediction(
@@ -146,6 +178,25 @@ class DeepfakeDetector:
             model_version=f"{CHAMPION.tag} (MLflow v{CHAMPION.version or '-'})",
             image={"width": verdict.width, "height": verdict.height},
         )
+
+
+def _retried(method, value, attempts: int = 3):
+    """A call to the model service, made again when the connection it reused was being closed
+    (under load aiohttp meets the other side's keep-alive timeout; the calls are idempotent), and
+    a 503 to the client when the model service is overloaded."""
+    from aiohttp import ClientConnectionError
+
+    for attempt in range(attempts):
+        try:
+            return method(value)
+        except ClientConnectionError:
+            if attempt == attempts - 1:
+                raise
+        except BentoMLException as err:
+            if err.error_code == HTTPStatus.SERVICE_UNAVAILABLE:
+                raise Busy() from None
+            raise
+    raise AssertionError("unreachable")
 
 
 DeepfakeDetector.add_asgi_middleware(

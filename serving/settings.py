@@ -27,6 +27,7 @@ class ServingSpec:
     limits: UploadLimits
     workers: Workers
     batching: Batching
+    threads: int  # requests the API service works on at once (each in a thread)
     timeout_s: int
 
     @classmethod

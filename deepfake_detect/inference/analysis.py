@@ -96,7 +96,8 @@ def analyse(
 ) -> tuple[list[ImageVerdict], list[list[Crop]]]:
     """Verdicts for (H, W, 3) uint8 RGB photographs, all their crops scored in one call (which
     the service batches with other requests'); also the crops, for explanations."""
-    cut = [crops_of(image, find_faces(image), meta.image_size) for image in images]
+    found = find_faces(list(images))
+    cut = [crops_of(image, faces, meta.image_size) for image, faces in zip(images, found, strict=True)]
     stacked = np.stack([c.pixels for crops, _ in cut for c in crops])
     p_fake = np.asarray(score(stacked), dtype=np.float64)
     results, start = [], 0
