@@ -34,7 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # Another params file, for benchmarks that compare settings (e.g. batching off): params.yaml otherwise.
 PARAMS = load_params(Path(os.environ.get("DEEPFAKE_PARAMS", ROOT / "params.yaml")))
 SPEC = ServingSpec.from_params(PARAMS["serving"])
-log = logging.getLogger("deepfake_detect.serving")
 
 try:
     CHAMPION = champion.resolve(ROOT, PARAMS)
@@ -128,7 +127,10 @@ class DeepfakeDetector:
         """Ready once a whole prediction has gone through: faces, the model service, the verdict."""
         if not self.ready:
             side = self.meta.image_size
-            self._analyse([np.full((side, side, 3), 128, dtype=np.uint8)])
+            try:
+                self._analyse([np.full((side, side, 3), 128, dtype=np.uint8)])
+            except Exception:  # the model service is still starting: not ready yet
+                return False
             self.ready = True
         return self.ready
 

@@ -4,10 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
-from servers import png
 
 from conftest import BIN, jpeg_bytes, pipeline_env, random_pixels, run, two_astronauts
+from deepfake_detect.cli import main as cli
 from deepfake_detect.inference import analysis
+from servers import png
 
 pytestmark = pytest.mark.xdist_group("pipeline")
 
@@ -31,7 +32,23 @@ def test_the_cli_judges_a_folder_and_lists_what_it_skipped(pipeline_repo, tmp_pa
     assert answers["noise.png"]["warnings"] == [analysis.NO_FACE]
     assert "skipped" in proc.stderr and "broken.jpg" in proc.stderr
     assert sorted(p.name for p in (tmp_path / "why").iterdir()) == ["noise.explain.png", "scene.explain.png"]
-    text = run(
-        [str(BIN / "deepfake-detect"), "predict", str(folder / "scene.jpg")], pipeline_repo, pipeline_env(pipeline_repo)
-    ).stdout.splitlines()
-    assert len(text) == 2 and all("face " in line and "P(fake)" in line for line in text)
+
+
+def test_the_cli_prints_a_line_and_a_csv_row_per_face():
+    faces = [
+        analysis.FaceVerdict([10, 20, 80, 100], 0.99, 0.9, "fake", "fake"),
+        analysis.FaceVerdict([300, 20, 70, 90], 0.98, 0.2, "real", "real"),
+    ]
+    two = analysis.ImageVerdict(640, 480, 0.9, "fake", "fake", faces)
+    none = analysis.ImageVerdict(100, 100, 0.3, "real", "real", [], [analysis.NO_FACE])
+    lines = cli._lines(Path("a.jpg"), two) + cli._lines(Path("b.png"), none)
+    assert lines[0] == "a.jpg\tface 1/2 at 10,20,80,100\tP(fake) 0.900\tfake"
+    assert lines[1].startswith("a.jpg\tface 2/2 at 300,20,70,90\tP(fake) 0.200\treal")
+    assert lines[2].startswith("b.png\twhole image\tP(fake) 0.300\treal") and "no face found" in lines[2]
+    rows = cli._rows(Path("a.jpg"), two) + cli._rows(Path("b.png"), none)
+    assert [(r["face"], r["x"], r["p_fake"], r["verdict"]) for r in rows] == [
+        (1, 10, 0.9, "fake"),
+        (2, 300, 0.2, "real"),
+        (0, 0, 0.3, "real"),
+    ]
+    assert set(rows[0]) == set(cli.CSV_FIELDS)

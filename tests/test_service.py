@@ -1,21 +1,19 @@
 """The service as users run it: `bentoml serve` in the repository, called with BentoML's client."""
 
 import json
-import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import bentoml
 import pytest
 import requests
-from servers import assert_explained, free_port, serving, upload
 
-from conftest import BIN, copy_repo, jpeg_bytes, pipeline_env, random_pixels, two_astronauts
+from conftest import jpeg_bytes, random_pixels, two_astronauts
 from deepfake_detect.data.manifest import read_manifest
 from deepfake_detect.images import decode_rgb
 from deepfake_detect.inference import analysis
 from deepfake_detect.inference import detector as det
 from deepfake_detect.inference.calibration import Calibration
+from servers import assert_explained, serving, upload
 
 # Every test that reads the reproduced pipeline runs on one xdist worker, so it is built once.
 pytestmark = pytest.mark.xdist_group("pipeline")
@@ -102,19 +100,3 @@ def test_a_pinned_model_of_the_other_kind_is_served_and_explained(pipeline_repo,
         answer = client.predict(image=upload(jpeg_bytes(random_pixels(9, 96)), tmp_path))
         assert answer["model"] == name and tag in answer["model_version"]
         assert_explained(url)
-
-
-def test_without_a_champion_serve_says_to_run_dvc_repro_and_exits(tmp_path):
-    repo = copy_repo(tmp_path / "repo", {})
-    start = time.monotonic()
-    proc = subprocess.run(
-        [str(BIN / "bentoml"), "serve", "--port", str(free_port())],
-        cwd=repo,
-        env=pipeline_env(repo),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode != 0 and time.monotonic() - start < 60
-    said = [line for line in (proc.stdout + proc.stderr).splitlines() if "dvc repro" in line]
-    assert len(said) == 1 and "Traceback" not in proc.stderr

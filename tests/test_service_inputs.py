@@ -6,9 +6,9 @@ import io
 import pytest
 import requests
 from PIL import Image
-from servers import multipart, upload
 
 from conftest import jpeg_bytes, random_pixels
+from servers import multipart, upload
 
 pytestmark = pytest.mark.xdist_group("pipeline")
 
