@@ -35,15 +35,28 @@ class Refused(Exception):
         self.message = message
 
 
+# What each refusal means, for the OpenAPI page (BentoML documents 400, 404 and 500 in other shapes).
+ERRORS = {
+    400: "a missing, extra or repeated field, a text value where the file belongs, not multipart/form-data",
+    413: "the body is over serving.limits.max_bytes, or the image over max_pixels",
+    415: "the bytes are not an image in serving.limits.formats",
+    422: "an empty, truncated or corrupt image, or one under serving.limits.min_side pixels",
+    503: "the model service is overloaded: retry after Retry-After seconds",
+}
+
+
 class UploadGate:
-    def __init__(self, app, max_bytes: int, routes: dict[str, Route]):
+    def __init__(self, app, max_bytes: int, routes: dict[str, Route], error_schema: dict):
         self.app = app
         self.max_bytes = max_bytes
         self.routes = routes
+        self.error_schema = error_schema
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if scope["path"] == "/docs.json":
+            return await self.app(scope, receive, _buffered(send, self._documented))
         send = _one_error_shape(send)
         route = self.routes.get(scope["path"])
         if route is None or scope["method"] != "POST":
@@ -131,6 +144,21 @@ class UploadGate:
         await form.close()
         return files
 
+    def _documented(self, body: bytes) -> bytes:
+        """The OpenAPI spec with this service's error answers on the upload routes."""
+        spec = json.loads(body)
+        spec.setdefault("components", {}).setdefault("schemas", {})["ErrorAnswer"] = self.error_schema
+        answer = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorAnswer"}}}
+        for route in self.routes:
+            post = spec.get("paths", {}).get(route, {}).get("post")
+            if post is not None:
+                kept = {k: v for k, v in post.get("responses", {}).items() if str(k).startswith("2")}
+                post["responses"] = {
+                    **kept,
+                    **{str(c): {"description": d, "content": answer} for c, d in ERRORS.items()},
+                }
+        return json.dumps(spec).encode()
+
     def _too_large(self, size: int, at_least: bool = False) -> str:
         return f"the request has {'over ' if at_least else ''}{size:,} bytes; the limit is {self.max_bytes:,}"
 
@@ -145,6 +173,26 @@ async def _error(send, status: HTTPStatus, message: str, detail=None) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def _buffered(send, rewrite):
+    """A `send` that collects the body and sends `rewrite(body)` instead, with its length."""
+    start, chunks = None, []
+
+    async def wrapped(message):
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = rewrite(b"".join(chunks)) if start["status"] == 200 else b"".join(chunks)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return wrapped
 
 
 def _one_error_shape(send):

@@ -27,7 +27,7 @@ from deepfake_detect.inference import analysis, champion, drawing, faces, heatma
 from deepfake_detect.inference import detector as det
 from deepfake_detect.inference.uploads import Refusal, decode_upload
 from serving.gate import Route, UploadGate
-from serving.schemas import Prediction
+from serving.schemas import ErrorAnswer, Prediction
 from serving.settings import ServingSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,4 +209,5 @@ DeepfakeDetector.add_asgi_middleware(
         "/explain": Route("image", 1),
         "/predict_batch": Route("images", SPEC.limits.max_files),
     },
+    error_schema=ErrorAnswer.model_json_schema(),
 )

@@ -92,6 +92,11 @@ def test_readiness_and_the_openapi_page_document_the_answer(server):
     fields = json.dumps(schema["components"]["schemas"])
     for field in ("high_threshold", "model_version", "warnings", "confidence", "verdict"):
         assert field in fields
+    for route in ("/predict", "/predict_batch", "/explain"):
+        responses = schema["paths"][route]["post"]["responses"]
+        assert sorted(responses) == ["200", "400", "413", "415", "422", "503"]
+        assert responses["413"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorAnswer")
+    assert set(schema["components"]["schemas"]["ErrorAnswer"]["properties"]) == {"error", "detail"}
 
 
 def test_a_pinned_model_of_the_other_kind_is_served_and_explained(pipeline_repo, later_model, server, tmp_path):
