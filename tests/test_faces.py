@@ -121,3 +121,26 @@ def test_formats_come_from_the_bytes_and_the_allow_list():
     with pytest.raises(Refusal) as err:
         decode_upload(_png((100, 100)), small)
     assert err.value.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+def test_where_no_face_is_found_a_small_copy_is_looked_at_again():
+    """MTCNN missed the face of a 1024-pixel FFHQ photo that it found on a 320-pixel copy: the
+    finder looks again on a small copy and maps the face back to the photo's pixels."""
+    from deepfake_detect.inference.faces import RETRY_SIDE, Face
+
+    seen = []
+
+    def detect(copies):
+        seen.append([c.shape[:2] for c in copies])
+        point = (10.0, 10.0)
+        return [
+            [Face((40, 60, 100, 120), 0.99, point, point, point, point, point)]
+            if max(c.shape[:2]) == RETRY_SIDE
+            else []
+            for c in copies
+        ]
+
+    finder = face_finder(FaceSpec.from_params(PARAMS["serving"]["faces"]), detect=detect)
+    (face,), blank = finder([np.zeros((1280, 1280, 3), np.uint8), np.zeros((200, 200, 3), np.uint8)])
+    assert seen == [[(1024, 1024), (200, 200)], [(320, 320)]]  # only the big one again
+    assert face.box == (160, 240, 400, 480) and face.left_eye == (40.0, 40.0) and blank == []

@@ -15,6 +15,7 @@ import numpy as np
 from deepfake_detect.config import section
 
 DETECTORS = ("mtcnn", "haar")
+RETRY_SIDE = 320  # pixels: the small copy looked at again where no face was found
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,8 @@ def face_finder(spec: FaceSpec, detect: Detect | None = None) -> FaceFinder:
     service, which batches requests) or by a detector in this process."""
     detect = detect or detector(spec)
 
-    def faces(images: list[np.ndarray]) -> list[list[Face]]:
-        scales = [min(1.0, spec.detect_max_side / max(image.shape[:2])) for image in images]
+    def at_most(side: int, images: list[np.ndarray]) -> list[list[Face]]:
+        scales = [min(1.0, side / max(image.shape[:2])) for image in images]
         copies = [image if s == 1.0 else _resized(image, s) for image, s in zip(images, scales, strict=True)]
         out = []
         for found, s in zip(detect(copies), scales, strict=True):
@@ -84,6 +85,15 @@ def face_finder(spec: FaceSpec, detect: Detect | None = None) -> FaceFinder:
             kept = [f for f in found if f.confidence >= spec.min_confidence and min(f.box[2:]) >= spec.min_face]
             out.append(sorted(kept, key=lambda f: -f.box[2] * f.box[3]))
         return out
+
+    def faces(images: list[np.ndarray]) -> list[list[Face]]:
+        found = at_most(spec.detect_max_side, images)
+        # MTCNN misses a face that fills a large frame (a 1024-pixel FFHQ photo): where it found
+        # none, it looks again on a small copy, where such a face is the size it knows.
+        again = [i for i, f in enumerate(found) if not f and max(images[i].shape[:2]) > RETRY_SIDE]
+        for i, f in zip(again, at_most(RETRY_SIDE, [images[i] for i in again]) if again else [], strict=True):
+            found[i] = f
+        return found
 
     return faces
 
