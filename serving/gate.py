@@ -26,6 +26,7 @@ log = logging.getLogger("deepfake_detect.serving")
 class Route:
     field: str  # the form field that carries the files
     max_files: int
+    max_bytes: int  # the request body
 
 
 class Refused(Exception):
@@ -38,17 +39,16 @@ class Refused(Exception):
 # What each refusal means, for the OpenAPI page (BentoML documents 400, 404 and 500 in other shapes).
 ERRORS = {
     400: "a missing, extra or repeated field, a text value where the file belongs, not multipart/form-data",
-    413: "the body is over serving.limits.max_bytes, or the image over max_pixels",
-    415: "the bytes are not an image in serving.limits.formats",
+    413: "the body is over its byte limit, the image over max_pixels, the video over its frames or seconds",
+    415: "the bytes are not an image in serving.limits.formats (a video in serving.video.containers)",
     422: "an empty, truncated or corrupt image, or one under serving.limits.min_side pixels",
     503: "the model service is overloaded: retry after Retry-After seconds",
 }
 
 
 class UploadGate:
-    def __init__(self, app, max_bytes: int, routes: dict[str, Route], error_schema: dict):
+    def __init__(self, app, routes: dict[str, Route], error_schema: dict):
         self.app = app
-        self.max_bytes = max_bytes
         self.routes = routes
         self.error_schema = error_schema
 
@@ -82,8 +82,8 @@ class UploadGate:
     async def _rewritten(self, scope, receive, route: Route) -> tuple[bytes, bytes]:
         headers = Headers(scope=scope)
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, self._too_large(int(declared)))
+        if declared.isdigit() and int(declared) > route.max_bytes:
+            raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _too_large(int(declared), route.max_bytes))
         if not headers.get("content-type", "").startswith("multipart/form-data"):
             raise Refused(
                 HTTPStatus.BAD_REQUEST,
@@ -116,8 +116,8 @@ class UploadGate:
                     raise Refused(HTTPStatus.BAD_REQUEST, "the client went away before the upload ended")
                 chunk = message.get("body", b"")
                 received += len(chunk)
-                if received > self.max_bytes:
-                    raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, self._too_large(received, at_least=True))
+                if received > route.max_bytes:
+                    raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _too_large(received, route.max_bytes, True))
                 yield chunk
                 if not message.get("more_body", False):
                     return
@@ -159,8 +159,9 @@ class UploadGate:
                 }
         return json.dumps(spec).encode()
 
-    def _too_large(self, size: int, at_least: bool = False) -> str:
-        return f"the request has {'over ' if at_least else ''}{size:,} bytes; the limit is {self.max_bytes:,}"
+
+def _too_large(size: int, limit: int, at_least: bool = False) -> str:
+    return f"the request has {'over ' if at_least else ''}{size:,} bytes; the limit is {limit:,}"
 
 
 async def _error(send, status: HTTPStatus, message: str, detail=None) -> None:

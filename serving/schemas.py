@@ -41,3 +41,49 @@ class Prediction(BaseModel):
 class ErrorAnswer(BaseModel):
     error: str = Field(description="what was wrong and what to do")
     detail: Any = Field(None, description="validation details, when there are any")
+
+
+class VideoInfo(BaseModel):
+    duration_s: float
+    fps: float
+    frames_sampled: int
+
+
+class TimelineEntry(BaseModel):
+    t: float = Field(description="seconds into the clip")
+    p_fake: float = Field(description="the frame's most suspect face (the whole frame's when it has none)")
+    faces: int
+
+
+class TrackFrame(BaseModel):
+    t: float
+    box: list[int] = Field(description="x, y, width, height in the frame, pixels")
+    p_fake: float
+
+
+class TrackAnswer(BaseModel):
+    id: int
+    p_fake: float = Field(description="the track's frames aggregated by `rule`")
+    verdict: Verdict
+    frames: list[TrackFrame]
+
+
+class Segment(BaseModel):
+    start: float = Field(description="seconds")
+    end: float = Field(description="seconds")
+    p_fake: float = Field(description="the mean over the segment's frames at or above threshold")
+
+
+class VideoPrediction(BaseModel):
+    verdict: Verdict
+    p_fake: float = Field(description="the frames with a face (every frame when none has one) aggregated by `rule`")
+    rule: str
+    threshold: float
+    high_threshold: float
+    model: str
+    model_version: str
+    video: VideoInfo
+    timeline: list[TimelineEntry]
+    tracks: list[TrackAnswer]
+    segments: list[Segment] = Field(description="runs of frames at or above threshold, merged across short gaps")
+    warnings: list[str]

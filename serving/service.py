@@ -23,11 +23,12 @@ from bentoml.validators import ContentType
 from starlette.responses import Response
 
 from deepfake_detect.config import load_params
-from deepfake_detect.inference import analysis, champion, drawing, faces, heatmaps
+from deepfake_detect.inference import analysis, champion, clips, drawing, faces, heatmaps
 from deepfake_detect.inference import detector as det
+from deepfake_detect.inference import video as video_input
 from deepfake_detect.inference.uploads import Refusal, decode_upload
 from serving.gate import Route, UploadGate
-from serving.schemas import ErrorAnswer, Prediction
+from serving.schemas import ErrorAnswer, Prediction, VideoPrediction
 from serving.settings import ServingSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,6 +157,17 @@ class DeepfakeDetector:
         png = drawing.explanation_png(pixels, verdicts[0], crops[0], heats)
         return Response(png, media_type="image/png")
 
+    @bentoml.api
+    def predict_video(self, video: Path) -> VideoPrediction:
+        """Upload a clip (form field `video`: mp4/mov, webm, mkv or avi). Frames are sampled at
+        serving.video.sample_fps, each judged as a photo is, the faces followed into tracks."""
+        try:
+            clip = video_input.sample(Path(video).read_bytes(), SPEC.video)
+        except Refusal as refusal:
+            raise RefusedUpload(refusal) from None
+        judged = clips.judge_clip(clip, self.find_faces, self._score, self.meta, SPEC.video)
+        return VideoPrediction(**judged.to_dict(), **self._model_fields())
+
     def _decode(self, path: Path) -> np.ndarray:
         try:
             return decode_upload(Path(path).read_bytes(), SPEC.limits)
@@ -165,19 +177,24 @@ class DeepfakeDetector:
     def _detect(self, copies: list[np.ndarray]) -> list[list[faces.Face]]:
         return [[faces.from_dict(f) for f in found] for found in _retried(self.models.detect, copies)]
 
-    def _analyse(self, images: list[np.ndarray]):
-        def score(crops: np.ndarray) -> np.ndarray:
-            return np.asarray(_retried(self.models.score, crops))
+    def _score(self, crops: np.ndarray) -> np.ndarray:
+        return np.asarray(_retried(self.models.score, crops))
 
-        return analysis.analyse(images, self.find_faces, score, self.meta)
+    def _analyse(self, images: list[np.ndarray]):
+        return analysis.analyse(images, self.find_faces, self._score, self.meta)
+
+    def _model_fields(self) -> dict:
+        return {
+            "threshold": round(self.meta.threshold, 6),
+            "high_threshold": round(self.meta.high_threshold, 6),
+            "model": self.meta.name,
+            "model_version": f"{CHAMPION.tag} (MLflow v{CHAMPION.version or '-'})",
+        }
 
     def _answer(self, verdict: analysis.ImageVerdict) -> Prediction:
         return Prediction(
             **{k: v for k, v in verdict.to_dict().items() if k not in ("width", "height")},
-            threshold=round(self.meta.threshold, 6),
-            high_threshold=round(self.meta.high_threshold, 6),
-            model=self.meta.name,
-            model_version=f"{CHAMPION.tag} (MLflow v{CHAMPION.version or '-'})",
+            **self._model_fields(),
             image={"width": verdict.width, "height": verdict.height},
         )
 
@@ -203,11 +220,11 @@ def _retried(method, value, attempts: int = 3):
 
 DeepfakeDetector.add_asgi_middleware(
     UploadGate,
-    max_bytes=SPEC.limits.max_bytes,
     routes={
-        "/predict": Route("image", 1),
-        "/explain": Route("image", 1),
-        "/predict_batch": Route("images", SPEC.limits.max_files),
+        "/predict": Route("image", 1, SPEC.limits.max_bytes),
+        "/explain": Route("image", 1, SPEC.limits.max_bytes),
+        "/predict_batch": Route("images", SPEC.limits.max_files, SPEC.limits.max_bytes),
+        "/predict_video": Route("video", 1, SPEC.video.max_bytes),
     },
     error_schema=ErrorAnswer.model_json_schema(),
 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from deepfake_detect.config import section
 from deepfake_detect.inference.faces import FaceSpec
 from deepfake_detect.inference.uploads import UploadLimits
+from deepfake_detect.inference.video import VideoSpec
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class ServingSpec:
     batching: Batching
     threads: int  # requests the API service works on at once (each in a thread)
     timeout_s: int
+    video: VideoSpec
 
     @classmethod
     def from_params(cls, serving: dict) -> ServingSpec:
@@ -40,4 +42,5 @@ class ServingSpec:
             limits=UploadLimits.from_params(serving["limits"]),
             workers=section(Workers, serving["workers"], "serving.workers"),
             batching=section(Batching, serving["batching"], "serving.batching"),
+            video=VideoSpec.from_params(serving["video"]),
         )

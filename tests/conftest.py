@@ -60,6 +60,19 @@ def random_pixels(seed: int, size: int = 64) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (size, size, 3), dtype=np.uint8)
 
 
+def clip_bytes(tmp_path, frames: list[np.ndarray], fps: float = 10.0, fourcc: str = "mp4v", suffix: str = ".mp4"):
+    """A clip written by OpenCV, as a user's camera app would hand it over: bytes."""
+    import cv2
+
+    path = tmp_path / f"written{suffix}"
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
+    for frame in frames:
+        writer.write(np.ascontiguousarray(frame[..., ::-1]))
+    writer.release()
+    return path.read_bytes()
+
+
 def two_astronauts() -> tuple[np.ndarray, list[tuple[int, int]]]:
     """A real photograph that a package ships (scikit-image's astronaut), pasted twice into one
     grey scene, and where each copy's top-left corner is."""

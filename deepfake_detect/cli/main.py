@@ -17,11 +17,12 @@ import numpy as np
 
 from deepfake_detect.config import load_params
 from deepfake_detect.data.layout import IMAGE_SUFFIXES
-from deepfake_detect.inference import analysis, champion, drawing, heatmaps
+from deepfake_detect.inference import analysis, champion, clips, drawing, heatmaps, video
 from deepfake_detect.inference import detector as det
 from deepfake_detect.inference.faces import FaceSpec, face_finder
 from deepfake_detect.inference.uploads import Refusal, UploadLimits, decode_upload
 
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi"}  # for folders; a file's bytes decide
 CSV_FIELDS = ("file", "face", "x", "y", "width", "height", "confidence", "p_fake", "label", "verdict", "warnings")
 
 
@@ -64,7 +65,8 @@ def _files(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     files, missing = [], []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            wanted = IMAGE_SUFFIXES | VIDEO_SUFFIXES
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in wanted)
         elif path.is_file():
             files.append(path)
         else:
@@ -84,9 +86,17 @@ def _predict(files: list[Path], found: champion.Champion, params: dict, args) ->
     writer = csv.DictWriter(sys.stdout, CSV_FIELDS) if args.csv else None
     if writer:
         writer.writeheader()
+    video_spec = video.VideoSpec.from_params(params["serving"]["video"])
     for path in tqdm(files, desc="judging", unit="file", disable=len(files) < 2, file=sys.stderr):
         try:
-            image = decode_upload(path.read_bytes(), limits)
+            data = path.read_bytes()
+            if video.container_of(data):
+                judged = clips.judge_clip(
+                    video.sample(data, video_spec), find, detector.predict_proba, detector.meta, video_spec
+                )
+                _print_clip(path, judged, args, answers, writer)
+                continue
+            image = decode_upload(data, limits)
         except (Refusal, OSError) as err:
             tqdm.write(f"deepfake-detect: skipped {path}: {err}", file=sys.stderr)
             skipped += 1
@@ -111,6 +121,43 @@ def _predict(files: list[Path], found: champion.Champion, params: dict, args) ->
     if skipped:
         print(f"deepfake-detect: {skipped} of {len(files)} file(s) skipped (listed above)", file=sys.stderr)
     return 1 if skipped else 0
+
+
+def _print_clip(path: Path, judged: clips.ClipVerdict, args, answers: list, writer) -> None:
+    """One line (or CSV row) per track, or the whole object with --json."""
+    from tqdm import tqdm
+
+    if args.json:
+        answers.append({"file": str(path), **judged.to_dict()})
+        return
+    tracks = judged.tracks or [None]
+    for track in tracks:
+        if writer:
+            box = track["frames"][0]["box"] if track else [0, 0, 0, 0]
+            writer.writerow(
+                {
+                    "file": str(path),
+                    "face": track["id"] if track else 0,
+                    **dict(zip(("x", "y", "width", "height"), box, strict=True)),
+                    "confidence": "",
+                    "p_fake": track["p_fake"] if track else judged.p_fake,
+                    "label": "",
+                    "verdict": track["verdict"] if track else judged.verdict,
+                    "warnings": "; ".join(judged.warnings),
+                }
+            )
+        elif track:
+            times = [f["t"] for f in track["frames"]]
+            tqdm.write(
+                f"{path}\ttrack {track['id']}/{len(judged.tracks)}, {len(times)} frames "
+                f"{times[0]:.1f}-{times[-1]:.1f} s\tP(fake) {track['p_fake']:.3f}\t{track['verdict']}",
+                file=sys.stdout,
+            )
+        else:
+            tqdm.write(
+                f"{path}\twhole clip\tP(fake) {judged.p_fake:.3f}\t{judged.verdict}  ({judged.warnings[0]})",
+                file=sys.stdout,
+            )
 
 
 def _lines(path: Path, verdict: analysis.ImageVerdict) -> list[str]:

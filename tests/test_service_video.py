@@ -1,0 +1,94 @@
+"""`POST /predict_video` against the shared `bentoml serve` of the pipeline's champion."""
+
+import json
+
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+
+from conftest import PARAMS, clip_bytes, random_pixels
+from deepfake_detect.data.manifest import read_manifest
+from deepfake_detect.images import decode_rgb
+from deepfake_detect.inference import clips
+from deepfake_detect.inference import detector as det
+from deepfake_detect.inference.video import VideoSpec, sample
+from servers import multipart
+
+pytestmark = pytest.mark.xdist_group("pipeline")
+
+SPEC_VIDEO = VideoSpec.from_params(PARAMS["serving"]["video"])
+
+
+def _post(url: str, data: bytes, filename: str = "clip.mp4"):
+    return requests.post(f"{url}/predict_video", timeout=300, **multipart("video", data, filename, "video/mp4"))
+
+
+def test_a_clip_with_fakes_in_its_middle_gives_its_timeline_and_that_segment(server, pipeline_repo, champion, tmp_path):
+    _, url, _ = server
+    detector = det.load(pipeline_repo / "data/models" / champion["model"])
+    point = json.loads((pipeline_repo / "metrics/evaluate.json").read_text())[champion["model"]]["operating_point"]
+    detector.meta.calibration = {k: point[k] for k in ("method", "slope", "intercept")}
+    detector.meta.threshold = point["threshold"]
+    test = [e for e in read_manifest(pipeline_repo / "data/prepared/manifest.csv") if e.split == "test"]
+    images = {e.label: [] for e in test}
+    for e in test:
+        images[e.label].append(decode_rgb((pipeline_repo / e.path).read_bytes(), 64))
+    p = {k: detector.predict_proba(np.stack(v)) for k, v in images.items()}
+    real, fake = images["real"][int(np.argmin(p["real"]))], images["fake"][int(np.argmax(p["fake"]))]
+    # 2 s real, 2 s of the champion's surest fake, 2 s real: 10 frames per second, mp4v.
+    data = clip_bytes(tmp_path, [real] * 20 + [fake] * 20 + [real] * 20)
+    # What the champion makes of the decoded frames in-process: the fakes must still look fake.
+    decoded = sample(data, SPEC_VIDEO)
+    expected = detector.predict_proba(np.stack(decoded.frames))
+    flagged = [t for t, q in zip(decoded.times, expected, strict=True) if q >= point["threshold"]]
+    assert flagged and min(flagged) >= 2.0 and max(flagged) < 4.0
+
+    answer = _post(url, data).json()
+    assert [e["t"] for e in answer["timeline"]] == decoded.times and answer["video"]["frames_sampled"] == 12
+    assert [e["p_fake"] for e in answer["timeline"]] == pytest.approx(expected.tolist(), abs=1e-5)
+    (segment,) = answer["segments"]
+    assert segment["start"] <= min(flagged) and segment["end"] >= max(flagged) and segment["start"] >= 2.0
+    assert segment["end"] <= 4.0 + 1e-6 and answer["warnings"] == [clips.NO_FACE] and answer["tracks"] == []
+    assert answer["model"] == champion["model"] and "top_quarter_mean" in answer["rule"]
+
+
+def test_a_face_moving_across_the_frame_is_one_track(server, tmp_path):
+    from skimage import data as skdata
+
+    _, url, _ = server
+    face = np.asarray(Image.fromarray(skdata.astronaut()).resize((384, 384)))
+    frames = []
+    for i in range(30):
+        canvas = np.full((450, 800, 3), 120, np.uint8)
+        canvas[30:414, 20 + 10 * i : 404 + 10 * i] = face
+        frames.append(canvas)
+    answer = _post(url, clip_bytes(tmp_path, frames)).json()
+    (track,) = answer["tracks"]
+    xs = [f["box"][0] for f in track["frames"]]
+    assert len(xs) == answer["video"]["frames_sampled"] == 6 and xs == sorted(xs) and xs[-1] - xs[0] > 200
+    assert answer["warnings"] == [] and all(e["faces"] == 1 for e in answer["timeline"])
+
+
+@pytest.mark.parametrize(
+    "make, status, words",
+    [
+        (lambda tmp: b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n", 415, "accepted container"),
+        (lambda tmp: clip_bytes(tmp, [random_pixels(i, 96) for i in range(20)])[:1500], 422, "video"),
+        (lambda tmp: b"GIF89a, or so it says: not a video", 415, "accepted container"),
+        (lambda tmp: clip_bytes(tmp, [random_pixels(1, 96)] * 200, fps=1.0), 413, "frames"),
+    ],
+    ids=["playlist", "truncated", "not-a-video", "over-the-frame-limit"],
+)
+def test_bad_clips_get_their_4xx_and_the_server_keeps_serving(server, tmp_path, make, status, words):
+    client, url, log = server
+    answer = _post(url, make(tmp_path), "clip.m3u8" if status == 415 else "clip.mp4")
+    assert answer.status_code == status and words in answer.json()["error"], answer.text
+    assert client.predict_video(video=_write(tmp_path, clip_bytes(tmp_path, [random_pixels(2, 96)] * 10)))
+    assert "Traceback" not in log.read_text()
+
+
+def _write(folder, data: bytes):
+    path = folder / "ok.mp4"
+    path.write_bytes(data)
+    return path
