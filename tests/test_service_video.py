@@ -7,7 +7,7 @@ import pytest
 import requests
 from PIL import Image
 
-from conftest import PARAMS, clip_bytes, random_pixels
+from conftest import PARAMS, clip_bytes, jpeg_bytes, random_pixels
 from deepfake_detect.data.manifest import read_manifest
 from deepfake_detect.images import decode_rgb
 from deepfake_detect.inference import clips
@@ -92,3 +92,27 @@ def _write(folder, data: bytes):
     path = folder / "ok.mp4"
     path.write_bytes(data)
     return path
+
+
+def test_a_long_clip_does_not_hold_up_other_requests(server, tmp_path):
+    import threading
+    import time
+
+    client, url, _ = server
+    # 120 s at 10 frames per second: the 240 sampled frames the limit allows, each 320x240.
+    frames = [np.full((240, 320, 3), (i * 7) % 256, np.uint8) for i in range(1200)]
+    long_clip, finished = clip_bytes(tmp_path, frames), []
+
+    def judge_the_clip():
+        answer = _post(url, long_clip)
+        finished.append(("clip", answer.status_code, answer.json()["video"]["frames_sampled"]))
+
+    worker = threading.Thread(target=judge_the_clip)
+    worker.start()
+    time.sleep(1.0)  # the clip is being judged
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(jpeg_bytes(random_pixels(3, 96)))
+    assert client.predict(image=photo)["model"]
+    finished.append(("photo",))
+    worker.join(timeout=300)
+    assert finished == [("photo",), ("clip", 200, 240)]
