@@ -73,6 +73,20 @@ def clip_bytes(tmp_path, frames: list[np.ndarray], fps: float = 10.0, fourcc: st
     return path.read_bytes()
 
 
+def moving_astronaut(count: int, step: int) -> list[np.ndarray]:
+    """Frames of scikit-image's astronaut (384 pixels) moving right by `step` pixels a frame
+    across an 800 x 450 grey frame."""
+    from skimage import data
+
+    face = np.asarray(Image.fromarray(data.astronaut()).resize((384, 384)))
+    frames = []
+    for i in range(count):
+        canvas = np.full((450, 800, 3), 120, np.uint8)
+        canvas[30:414, 20 + step * i : 404 + step * i] = face
+        frames.append(canvas)
+    return frames
+
+
 def two_astronauts() -> tuple[np.ndarray, list[tuple[int, int]]]:
     """A real photograph that a package ships (scikit-image's astronaut), pasted twice into one
     grey scene, and where each copy's top-left corner is."""

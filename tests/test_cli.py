@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, clip_bytes, jpeg_bytes, pipeline_env, random_pixels, run, two_astronauts
+from conftest import BIN, clip_bytes, jpeg_bytes, moving_astronaut, pipeline_env, random_pixels, run, two_astronauts
 from deepfake_detect.cli import main as cli
 from deepfake_detect.inference import analysis
 from servers import png
@@ -20,7 +20,7 @@ def test_the_cli_judges_a_folder_and_lists_what_it_skipped(pipeline_repo, tmp_pa
     (folder / "scene.jpg").write_bytes(jpeg_bytes(scene, 95))
     (folder / "nested" / "noise.png").write_bytes(png(random_pixels(5, 100)))
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    (folder / "nested" / "walk.mp4").write_bytes(walking_astronaut(tmp_path))
+    (folder / "nested" / "walk.mp4").write_bytes(clip_bytes(tmp_path, moving_astronaut(15, 10)))
     proc = run(
         [str(BIN / "deepfake-detect"), "predict", str(folder), "--json", "--explain", str(tmp_path / "why")],
         pipeline_repo,
@@ -35,21 +35,6 @@ def test_the_cli_judges_a_folder_and_lists_what_it_skipped(pipeline_repo, tmp_pa
     assert answers["noise.png"]["warnings"] == [analysis.NO_FACE]
     assert "skipped" in proc.stderr and "broken.jpg" in proc.stderr
     assert sorted(p.name for p in (tmp_path / "why").iterdir()) == ["noise.explain.png", "scene.explain.png"]
-
-
-def walking_astronaut(tmp_path) -> bytes:
-    """1.5 s of scikit-image's astronaut moving right, 10 frames per second."""
-    import numpy as np
-    from PIL import Image
-    from skimage import data
-
-    face = np.asarray(Image.fromarray(data.astronaut()).resize((384, 384)))
-    frames = []
-    for i in range(15):
-        canvas = np.full((450, 800, 3), 120, np.uint8)
-        canvas[30:414, 20 + 10 * i : 404 + 10 * i] = face
-        frames.append(canvas)
-    return clip_bytes(tmp_path, frames)
 
 
 def test_the_cli_prints_a_line_and_a_csv_row_per_face():

@@ -5,9 +5,8 @@ import json
 import numpy as np
 import pytest
 import requests
-from PIL import Image
 
-from conftest import PARAMS, clip_bytes, jpeg_bytes, random_pixels
+from conftest import PARAMS, clip_bytes, jpeg_bytes, moving_astronaut, random_pixels
 from deepfake_detect.data.manifest import read_manifest
 from deepfake_detect.images import decode_rgb
 from deepfake_detect.inference import clips
@@ -54,15 +53,8 @@ def test_a_clip_with_fakes_in_its_middle_gives_its_timeline_and_that_segment(ser
 
 
 def test_a_face_moving_across_the_frame_is_one_track(server, tmp_path):
-    from skimage import data as skdata
-
     _, url, _ = server
-    face = np.asarray(Image.fromarray(skdata.astronaut()).resize((384, 384)))
-    frames = []
-    for i in range(30):
-        canvas = np.full((450, 800, 3), 120, np.uint8)
-        canvas[30:414, 20 + 10 * i : 404 + 10 * i] = face
-        frames.append(canvas)
+    frames = moving_astronaut(30, 10)
     answer = _post(url, clip_bytes(tmp_path, frames)).json()
     (track,) = answer["tracks"]
     xs = [f["box"][0] for f in track["frames"]]

@@ -6,7 +6,7 @@ from http import HTTPStatus
 import numpy as np
 import pytest
 
-from conftest import PARAMS, clip_bytes, random_pixels
+from conftest import PARAMS, clip_bytes, moving_astronaut, random_pixels
 from deepfake_detect.inference import timeline, tracks
 from deepfake_detect.inference.uploads import Refusal
 from deepfake_detect.inference.video import VideoSpec, container_of, sample
@@ -79,19 +79,11 @@ def test_segments_are_the_runs_above_the_threshold_merged_across_short_gaps():
 
 
 def test_a_clip_gives_a_timeline_one_track_that_follows_the_face_and_its_segment(tmp_path):
-    from PIL import Image
-    from skimage import data
-
     from deepfake_detect.inference.clips import judge_clip
     from deepfake_detect.inference.detector import DetectorMeta
     from deepfake_detect.inference.faces import FaceSpec, face_finder
 
-    face = np.asarray(Image.fromarray(data.astronaut()).resize((384, 384)))
-    frames = []
-    for i in range(40):  # 4 s at 10 fps, the astronaut moving right by 8 pixels a frame
-        canvas = np.full((450, 800, 3), 120, np.uint8)
-        canvas[30:414, 20 + 8 * i : 404 + 8 * i] = face
-        frames.append(canvas)
+    frames = moving_astronaut(40, 8)  # 4 s at 10 fps
     clip = sample(clip_bytes(tmp_path, frames), SPEC)
     planned = iter([0.95 if 1.5 <= t <= 2.5 else 0.05 for t in clip.times])  # fake from 1.5 s to 2.5 s
 
