@@ -5,9 +5,19 @@ BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 
-.PHONY: setup repro test lint format serve ui clean-venv
+# The browser the page's test drives: Debian's chromium (Playwright's own download does not work offline).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup browser repro test screenshots lint format serve ui clean-venv
 
 setup: $(STAMP)
+
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "no $(CHROMIUM) and no apt-get: install Chromium and run make with CHROMIUM=/its/path"; exit 1; }
+	$(SUDO) apt-get install -y --no-install-recommends chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
 
 $(STAMP): requirements.lock pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,8 +29,14 @@ $(STAMP): requirements.lock pyproject.toml
 repro: setup
 	PATH=$(BIN):$$PATH dvc repro
 
-test: setup
-	PATH=$(BIN):$$PATH python -m pytest
+test: setup browser
+	PATH=$(BIN):$$PATH CHROMIUM=$(CHROMIUM) python -m pytest
+
+# The page's tests against this repository's champion (run `make repro` first), keeping their
+# screenshots in docs/screenshots for the README.
+screenshots: setup browser
+	PATH=$(BIN):$$PATH CHROMIUM=$(CHROMIUM) SCREENSHOTS=docs/screenshots PIPELINE_REPO=$(CURDIR) \
+		python -m pytest tests/test_page.py -n 0
 
 # ruff (its version in the lock): lint rules and formatting as pyproject.toml sets them; CI runs this.
 lint: setup

@@ -1,4 +1,5 @@
-"""`bentoml serve`: the repository's champion behind `/predict`, `/predict_batch` and `/explain`.
+"""`bentoml serve`: the repository's champion behind `/predict`, `/predict_batch`, `/explain` and
+`/predict_video`, and the web page at `/ui` that calls them.
 
 Two services, because BentoML batches only calls that cross a service boundary: the API service
 (`DeepfakeDetector`) reads uploads and aligns faces; the model service (`Models`) runs the two
@@ -28,6 +29,7 @@ from deepfake_detect.inference import detector as det
 from deepfake_detect.inference import video as video_input
 from deepfake_detect.inference.uploads import Refusal, decode_upload
 from serving.gate import Route, UploadGate
+from serving.page import about, page_app
 from serving.schemas import ErrorAnswer, Prediction, VideoPrediction
 from serving.settings import ServingSpec
 
@@ -113,6 +115,7 @@ class Models:
         return heatmaps.heat_maps(self.detector, np.asarray(crops, dtype=np.uint8))
 
 
+@bentoml.asgi_app(page_app(about(CHAMPION, det.read_meta(CHAMPION.path), SPEC)), path="/ui")
 @bentoml.service(
     name="deepfake_detector", workers=SPEC.workers.api, threads=SPEC.threads, traffic={"timeout": SPEC.timeout_s}
 )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from deepfake_detect import tracking
 from deepfake_detect.config import load_params
+from deepfake_detect.evaluation.model_card import model_card
 from deepfake_detect.inference import registry
 from deepfake_detect.inference.detector import read_meta
 from deepfake_detect.outputs import write_json
@@ -61,7 +62,18 @@ def main() -> int:
         meta,
         spec.bento_model,
         labels,
-        {"validation": validation[name], "test": test, "operating_point": point},
+        {
+            "validation": validation[name],
+            "test": test,
+            "operating_point": point,
+            "card": model_card(
+                name,
+                meta.extra,
+                json.loads(Path("metrics/data.json").read_text()),
+                evaluated,
+                json.loads(Path("metrics/robustness.json").read_text()),
+            ),
+        },
     )
     registry.link_versions(spec.registered_model, version, tag)
     champion = {

@@ -20,6 +20,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
+# `make screenshots`: a repository `make repro` has run (its store in ~/bentoml) instead of the tiny
+# pipeline, so that the README's pictures show the default champion. Only the page's tests use it.
+REUSED = os.environ.get("PIPELINE_REPO", "")
 
 for var, value in {
     "DO_NOT_TRACK": "1",
@@ -58,33 +61,6 @@ def jpeg_bytes(pixels: np.ndarray, quality: int = 90) -> bytes:
 
 def random_pixels(seed: int, size: int = 64) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (size, size, 3), dtype=np.uint8)
-
-
-def clip_bytes(tmp_path, frames: list[np.ndarray], fps: float = 10.0, fourcc: str = "mp4v", suffix: str = ".mp4"):
-    """A clip written by OpenCV, as a user's camera app would hand it over: bytes."""
-    import cv2
-
-    path = tmp_path / f"written{suffix}"
-    h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
-    for frame in frames:
-        writer.write(np.ascontiguousarray(frame[..., ::-1]))
-    writer.release()
-    return path.read_bytes()
-
-
-def moving_astronaut(count: int, step: int) -> list[np.ndarray]:
-    """Frames of scikit-image's astronaut (384 pixels) moving right by `step` pixels a frame
-    across an 800 x 450 grey frame."""
-    from skimage import data
-
-    face = np.asarray(Image.fromarray(data.astronaut()).resize((384, 384)))
-    frames = []
-    for i in range(count):
-        canvas = np.full((450, 800, 3), 120, np.uint8)
-        canvas[30:414, 20 + step * i : 404 + step * i] = face
-        frames.append(canvas)
-    return frames
 
 
 def two_astronauts() -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -196,7 +172,8 @@ def pipeline_env(repo: Path) -> dict:
     """The environment a user's shell would give `dvc repro` and `bentoml serve`, isolated."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_TRACKING", "BENTOML_HOME", "KAGGLE"))}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["BENTOML_HOME"] = str(repo / "bentoml_home")
+    home = os.environ.get("BENTOML_HOME", str(Path.home() / "bentoml")) if REUSED else str(repo / "bentoml_home")
+    env["BENTOML_HOME"] = home
     env["PYTHONPATH"] = str(repo)
     return env
 
@@ -222,6 +199,8 @@ def cross_generator_folder(root: Path) -> Path:
 def pipeline_repo(tmp_path_factory) -> Path:
     """The whole pipeline reproduced once with `dvc repro` on tiny params, shared by the tests
     that look at what it produced (MLflow, the BentoML store, the service)."""
+    if REUSED:
+        return Path(REUSED)
     base = tmp_path_factory.mktemp("pipeline")
     cross = cross_generator_folder(base / "unseen")
     params = merge(TINY_PARAMS, {"evaluate": {"bootstrap_samples": 200, "cross_generator": {"unseen": str(cross)}}})
@@ -264,8 +243,11 @@ def later_model(pipeline_repo, champion):
 
 
 @pytest.fixture(scope="session")
-def server(pipeline_repo, later_model):
+def server(pipeline_repo, request):
     from servers import serving
+
+    if not REUSED:  # a user's own store is left as it is
+        request.getfixturevalue("later_model")
 
     with serving(pipeline_repo, "serve.log") as (client, url, log):
         yield client, url, log

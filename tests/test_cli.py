@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, clip_bytes, jpeg_bytes, moving_astronaut, pipeline_env, random_pixels, run, two_astronauts
+from conftest import BIN, jpeg_bytes, pipeline_env, random_pixels, run, two_astronauts
 from deepfake_detect.cli import main as cli
 from deepfake_detect.inference import analysis
+from footage import clip_bytes, moving_astronaut
 from servers import png
 
 pytestmark = pytest.mark.xdist_group("pipeline")

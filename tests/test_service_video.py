@@ -1,17 +1,13 @@
 """`POST /predict_video` against the shared `bentoml serve` of the pipeline's champion."""
 
-import json
-
 import numpy as np
 import pytest
 import requests
 
-from conftest import PARAMS, clip_bytes, jpeg_bytes, moving_astronaut, random_pixels
-from deepfake_detect.data.manifest import read_manifest
-from deepfake_detect.images import decode_rgb
+from conftest import PARAMS, jpeg_bytes, random_pixels
 from deepfake_detect.inference import clips
-from deepfake_detect.inference import detector as det
 from deepfake_detect.inference.video import VideoSpec, sample
+from footage import champion_in_process, clip_bytes, fake_in_the_middle, moving_astronaut
 from servers import multipart
 
 pytestmark = pytest.mark.xdist_group("pipeline")
@@ -25,22 +21,13 @@ def _post(url: str, data: bytes, filename: str = "clip.mp4"):
 
 def test_a_clip_with_fakes_in_its_middle_gives_its_timeline_and_that_segment(server, pipeline_repo, champion, tmp_path):
     _, url, _ = server
-    detector = det.load(pipeline_repo / "data/models" / champion["model"])
-    point = json.loads((pipeline_repo / "metrics/evaluate.json").read_text())[champion["model"]]["operating_point"]
-    detector.meta.calibration = {k: point[k] for k in ("method", "slope", "intercept")}
-    detector.meta.threshold = point["threshold"]
-    test = [e for e in read_manifest(pipeline_repo / "data/prepared/manifest.csv") if e.split == "test"]
-    images = {e.label: [] for e in test}
-    for e in test:
-        images[e.label].append(decode_rgb((pipeline_repo / e.path).read_bytes(), 64))
-    p = {k: detector.predict_proba(np.stack(v)) for k, v in images.items()}
-    real, fake = images["real"][int(np.argmin(p["real"]))], images["fake"][int(np.argmax(p["fake"]))]
+    detector = champion_in_process(pipeline_repo, champion["model"])
     # 2 s real, 2 s of the champion's surest fake, 2 s real: 10 frames per second, mp4v.
-    data = clip_bytes(tmp_path, [real] * 20 + [fake] * 20 + [real] * 20)
+    data = clip_bytes(tmp_path, fake_in_the_middle(pipeline_repo, detector))
     # What the champion makes of the decoded frames in-process: the fakes must still look fake.
     decoded = sample(data, SPEC_VIDEO)
     expected = detector.predict_proba(np.stack(decoded.frames))
-    flagged = [t for t, q in zip(decoded.times, expected, strict=True) if q >= point["threshold"]]
+    flagged = [t for t, q in zip(decoded.times, expected, strict=True) if q >= detector.meta.threshold]
     assert flagged and min(flagged) >= 2.0 and max(flagged) < 4.0
 
     answer = _post(url, data).json()

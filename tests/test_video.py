@@ -6,10 +6,11 @@ from http import HTTPStatus
 import numpy as np
 import pytest
 
-from conftest import PARAMS, clip_bytes, moving_astronaut, random_pixels
+from conftest import PARAMS, random_pixels
 from deepfake_detect.inference import timeline, tracks
 from deepfake_detect.inference.uploads import Refusal
 from deepfake_detect.inference.video import VideoSpec, container_of, sample
+from footage import clip_bytes, moving_astronaut
 
 SPEC = VideoSpec.from_params(PARAMS["serving"]["video"])
 

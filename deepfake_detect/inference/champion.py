@@ -32,6 +32,7 @@ class Champion:
     found_by: str  # which of the three ways named it
     path: Path  # the model folder in the BentoML store
     labels: dict[str, str]
+    card: dict  # what it learnt from, its test figures, where it breaks (evaluation.model_card); {} if older
 
     def summary(self) -> str:
         """One line for logs: the model, its version, its validation and test figures."""
@@ -67,7 +68,13 @@ def resolve(root: Path, params: dict) -> Champion:
         ) from None
     labels = dict(model.info.labels)
     return Champion(
-        str(model.tag), labels.get("model", "?"), labels.get("mlflow_version", ""), found_by, Path(model.path), labels
+        str(model.tag),
+        labels.get("model", "?"),
+        labels.get("mlflow_version", ""),
+        found_by,
+        Path(model.path),
+        labels,
+        dict(model.info.metadata.get("card", {})),
     )
 
 
