@@ -54,8 +54,9 @@ def about(champion, meta, spec) -> dict:
         "model": meta.name,
         "bentoml_tag": champion.tag,
         "mlflow_version": champion.version,
-        "threshold": meta.threshold,
-        "high_threshold": meta.high_threshold,
+        # As the answers round them, so that the page never shows two values of one threshold.
+        "threshold": round(meta.threshold, 6),
+        "high_threshold": round(meta.high_threshold, 6),
         "card": champion.card,
         # The service draws Grad-CAM++ for networks with gradients, occlusion sensitivity otherwise.
         "explanation": "Grad-CAM++" if zoo.family(meta.name).gradients else "occlusion sensitivity",
