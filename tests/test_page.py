@@ -162,7 +162,11 @@ def test_a_clip_shows_its_timeline_and_a_segment_seeks_the_player(
 
     visit = Visit(browser, url, DESKTOP)
     visit.upload("clip.webm", data, "video/webm")
+    # While the clip is judged (a second or more), the page says so.
+    visit.page.locator("#busy.on").wait_for(timeout=5_000)
+    assert "Judging the clip" in visit.page.locator("#busy-text").inner_text()
     page = visit.result()
+    assert visit.page.locator("#busy.on").count() == 0
     assert page.locator("#verdict-word").inner_text().endswith(WORDS[expected["verdict"]])
     segments = page.locator("#segments button").all_inner_texts()
     assert segments == [f"{_span(s['start'], s['end'])} · mean P(fake) {s['p_fake']:.2f}" for s in expected["segments"]]
