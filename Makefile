@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser repro test screenshots lint format serve ui clean-venv
+.PHONY: setup browser repro test screenshots compare lint format serve ui clean-venv
 
 setup: $(STAMP)
 
@@ -46,6 +46,13 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The experiments side by side: their names, the params they changed and each model's headline
+# figures (metrics/headline.json), as a markdown table, which never cuts a cell to "…".
+COMPARE_DROP := Created|data/.*|metrics/.*|stages/.*|deepfake_detect/.*|bentoml_tag
+COMPARE_KEEP := ^[a-z0-9_]+\.(test_[^.]*|val_roc_auc|robust_[^.]*|fgsm_worst_accuracy|cross_[^.]*)$$|^model$$
+compare: setup
+	PATH=$(BIN):$$PATH dvc exp show --no-pager --md --only-changed --drop '$(COMPARE_DROP)' --keep '$(COMPARE_KEEP)'
 
 serve: setup
 	PATH=$(BIN):$$PATH bentoml serve

@@ -40,9 +40,12 @@ def main() -> int:
     with replacing(PLOTS) as plots, replacing(FIGURES) as figures:
         found = evaluate(detectors, valid, test, cross_sets, spec, image_size, Paths(METRICS, plots, figures))
     tracking.setup(mlflow_spec, Path.cwd())
-    report.log_to_mlflow(
-        found, spec, {n: d.meta.extra["mlflow_run_id"] for n, d in detectors.items()}, Paths(METRICS, PLOTS, FIGURES)
-    )
+    try:
+        run_ids = {n: tracking.run_of(MODELS / n, mlflow_spec.experiment).info.run_id for n in names}
+    except LookupError as err:
+        print(f"evaluate: {err}", file=sys.stderr)
+        return 1
+    report.log_to_mlflow(found, spec, run_ids, Paths(METRICS, PLOTS, FIGURES), mlflow_spec.experiment)
     return 0
 
 

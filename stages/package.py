@@ -34,8 +34,13 @@ def main() -> int:
     meta.threshold, meta.high_threshold = point["threshold"], point["high_threshold"]
     meta.calibration = {k: point[k] for k in ("method", "slope", "intercept")}
     tracking.setup(mlflow_spec, Path.cwd())
+    try:
+        run = tracking.run_of(model_dir, mlflow_spec.experiment)
+    except LookupError as err:
+        print(f"package: {err}", file=sys.stderr)
+        return 1
     version = registry.register_in_mlflow(
-        meta.extra["mlflow_model_uri"],
+        run.data.tags[tracking.MODEL_URI_TAG],
         spec.registered_model,
         spec.alias,
         {
@@ -48,7 +53,6 @@ def main() -> int:
     test = evaluated["test"]
     labels = {
         "model": name,
-        "mlflow_run_id": meta.extra["mlflow_run_id"],
         "mlflow_version": version,
         f"val_{chosen_by}": f"{validation[name][chosen_by]:.4f}",
         "test_roc_auc": f"{test['roc_auc']:.4f}",
@@ -80,8 +84,7 @@ def main() -> int:
         "model": name,
         "metric": chosen_by,
         "validation": validation[name][chosen_by],
-        "mlflow_registered_model": spec.registered_model,
-        "mlflow_version": version,
+        "mlflow_registered_model": spec.registered_model,  # its version is the alias's, in this store
         "alias": spec.alias,
         "bentoml_tag": tag,
     }

@@ -33,7 +33,7 @@ def main() -> int:
             list(zoo.FAMILIES),
             work_dir=str(WORK),
             tensorboard_dir=str(TENSORBOARD),
-            verbose=params["progress"]["keras_verbose"],
+            verbose=keras_verbosity(params["progress"]["keras_verbose"]),
             workers=params["data"]["workers"],
         )
         mlflow_spec = tracking.MlflowSpec.from_params(params["mlflow"])
@@ -59,11 +59,21 @@ def main() -> int:
     return 0
 
 
+def keras_verbosity(setting) -> int:
+    """`auto`: Keras's progress bar on a terminal; in a log (`dvc repro > log`, CI) it would redraw
+    itself into one line of tens of thousands of characters, so one line per epoch there."""
+    if setting == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    return int(setting)
+
+
 def _train_all(
     specs: dict, setup: TrainSetup, split: dict, image_size: int, tags: dict, strategy, params: dict
 ) -> dict:
     """Each model trained in its own MLflow run and saved; data/models and data/tensorboard are
-    replaced only once every model is done. Returns the validation scores by model."""
+    replaced only once every model is done. Returns the validation scores by model.
+    data/tensorboard is not a DVC output: its event files carry wall-clock times, and the same
+    training would hash differently every time (the curves are in MLflow too)."""
     # Imported here, not at the top: the feature models' worker processes import this module again.
     import mlflow
 
@@ -74,7 +84,7 @@ def _train_all(
     with replacing(MODELS) as models_dir, replacing(TENSORBOARD) as tensorboard_dir:
         run_setup = replace(setup, tensorboard_dir=str(tensorboard_dir))
         for name, spec in specs.items():
-            with mlflow.start_run(run_name=name, tags={**tags, "model": name}) as run:
+            with mlflow.start_run(run_name=tracking.run_name(name), tags={**tags, "model": name}):
                 mlflow.log_params(
                     tracking.flatten(
                         {
@@ -92,7 +102,11 @@ def _train_all(
                     image_size,
                     tags["data_hash"],
                     run_setup,
-                    log_epoch=lambda epoch, logs: mlflow.log_metrics(logs, step=epoch),
+                    # Keras's per-epoch curves apart from evaluate's calibrated, thresholded
+                    # figures: `epoch/val_accuracy` is at 0.5 on the raw output, `val_accuracy` is not.
+                    log_epoch=lambda epoch, logs: mlflow.log_metrics(
+                        {f"epoch/{k}": v for k, v in logs.items()}, step=epoch
+                    ),
                     strategy=strategy,
                 )
                 detector = det.Detector(
@@ -104,13 +118,20 @@ def _train_all(
                 if setup.cross_validation.applies(len(split["train"]) + len(split["valid"])):
                     scores["cv_roc_auc"] = _cross_validate(name, spec, split, image_size, setup, tags["data_hash"])
                 mlflow.log_metrics({f"val_{k}": v for k, v in scores.items()})
+                # What the model learnt from; nothing of this run (ids, commit), so that the same
+                # training gives the same files.
                 detector.meta.extra = {
-                    "mlflow_run_id": run.info.run_id,
-                    "mlflow_model_uri": det.log_model(detector),
                     "validation": scores,
-                    **tags,
+                    "data_hash": tags["data_hash"],
+                    "data_source": tags["data_source"],
                 }
                 det.save(detector, models_dir / name)
+                mlflow.set_tags(
+                    {
+                        tracking.DIGEST_TAG: tracking.tree_sha256(models_dir / name),
+                        tracking.MODEL_URI_TAG: det.log_model(detector),
+                    }
+                )
                 mlflow.log_artifacts(str(models_dir / name), artifact_path="detector")
                 validation[name] = scores
                 cv = (

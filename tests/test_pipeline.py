@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from conftest import BIN, CROSS_SET, pipeline_env, run
+from deepfake_detect.evaluation import report
 
 # Every test that reads the reproduced pipeline runs on one xdist worker, so it is built once.
 pytestmark = pytest.mark.xdist_group("pipeline")
@@ -170,7 +171,8 @@ def test_champion_is_in_the_bentoml_store_with_labels(pipeline_repo):
     out = run([str(BIN / "bentoml"), "models", "get", champion["bentoml_tag"], "-o", "json"], pipeline_repo, env)
     info = json.loads(out.stdout)
     assert info["labels"]["model"] == champion["model"]
-    assert info["labels"]["mlflow_run_id"]
+    # The registry's version is the store's count, not the model's: a label, not in champion.json.
+    assert info["labels"]["mlflow_version"].isdigit() and "mlflow_version" not in champion
     assert f"val_{champion['metric']}" in info["labels"] and "test_roc_auc" in info["labels"]
     assert champion["bentoml_tag"].endswith(info["version"]) or info["version"] in champion["bentoml_tag"]
     # The card the page's "about this model" shows: the figures evaluate wrote for this model.
@@ -178,3 +180,57 @@ def test_champion_is_in_the_bentoml_store_with_labels(pipeline_repo):
     card = info["metadata"]["card"]
     assert card["model"] == champion["model"] and card["test"]["roc_auc"] == evaluated["test"]["roc_auc"]
     assert card["data_source"] == "synthetic" and card["warning"] and card["worst_robustness"]["roc_auc"] <= 1
+
+
+def test_mlflow_opens_on_model_training_with_named_runs_and_one_stage_per_metric_name(pipeline_repo):
+    """What `mlflow ui` shows a newcomer: the experiment's kind is model training, each run is named
+    by its model and experiment, Keras's per-epoch curves are `epoch/*`, no name is logged by both
+    train and evaluate, and the saved view's columns are the headline figures, all logged."""
+    code = f"""
+import json, mlflow
+from mlflow import MlflowClient
+mlflow.set_tracking_uri("sqlite:///{pipeline_repo / "mlflow.db"}")
+client = MlflowClient()
+experiment = client.get_experiment_by_name("deepfake-detection")
+runs = client.search_runs([experiment.experiment_id])
+print(json.dumps({{"tags": experiment.tags, "runs": [
+    {{"name": r.info.run_name, "model": r.data.tags["model"], "metrics": {{
+        k: len(client.get_metric_history(r.info.run_id, k)) for k in r.data.metrics}}}} for r in runs]}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    facts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert facts["tags"]["mlflow.experimentKind"] == "custom_model_development"
+    view = json.loads(json.loads(facts["tags"]["mlflow.sharedViewState.headline"])["state"])
+    assert view["orderByKey"] == "metrics.`test_roc_auc`" and view["orderByAsc"] is False
+    columns = [
+        c.removeprefix("metrics.`").removesuffix("`") for c in view["selectedColumns"] if c.startswith("metrics")
+    ]
+    headline = json.loads((pipeline_repo / "metrics/headline.json").read_text())
+    assert set(headline) == set(MODELS) and all(list(h) == columns for h in headline.values())
+    assert 10 <= len(columns) <= 14
+
+    evaluated = json.loads((pipeline_repo / "metrics/evaluate.json").read_text())
+    robustness = json.loads((pipeline_repo / "metrics/robustness.json").read_text())["perturbations"]
+    attacks = json.loads((pipeline_repo / "metrics/adversarial.json").read_text())
+    cross = json.loads((pipeline_repo / "metrics/cross_generator.json").read_text())
+    trained = json.loads((pipeline_repo / "metrics/train.json").read_text())
+    # The sweep's runs, if it ran first, are named by their experiments (test_sweep.py).
+    workspace = [r for r in facts["runs"] if r["name"].endswith(" · workspace")]
+    assert sorted(r["name"] for r in workspace) == sorted(f"{m} · workspace" for m in MODELS)
+    for found in workspace:
+        model, logged = found["model"], found["metrics"]
+        from_evaluate = set(
+            report.mlflow_metrics(
+                evaluated[model],
+                {p: rows[model] for p, rows in robustness.items()},
+                attacks.get(model),
+                {s: c["models"][model] for s, c in cross.items()},
+            )
+        )
+        from_train = {f"val_{k}" for k in trained[model]}
+        epochs = {k for k in logged if k.startswith("epoch/")}
+        assert not from_evaluate & from_train, from_evaluate & from_train
+        assert set(logged) == from_evaluate | from_train | epochs
+        assert (model == "cnn") == bool(epochs) and all(logged[k] == 2 for k in epochs)  # tiny params: 2 epochs
+        assert {c for c in columns if headline[model][c] is not None} - {"val_roc_auc"} <= from_evaluate
+        assert "val_roc_auc" in from_train

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import BIN, pipeline_env, run
+from conftest import BIN, ROOT, pipeline_env, run
 
 # Every test that reads the reproduced pipeline runs on one xdist worker, so it is built once.
 pytestmark = pytest.mark.xdist_group("pipeline")
@@ -57,6 +57,7 @@ import json, mlflow
 mlflow.set_tracking_uri("sqlite:///{pipeline_repo / "mlflow.db"}")
 runs = mlflow.search_runs(experiment_names=["deepfake-detection"])
 cnn = runs[runs["tags.model"] == "cnn"]
+print(json.dumps(sorted(cnn["tags.mlflow.runName"].tolist())))
 print(json.dumps(sorted(cnn["params.learning_rate"].tolist())))
 print(json.dumps(cnn["artifact_uri"].tolist()))
 """
@@ -73,3 +74,33 @@ print(json.dumps(cnn["artifact_uri"].tolist()))
     )
     assert json.loads(out[-2]) == ["0.002", "0.004", "0.008"]  # the baseline and both experiments
     assert all(str(pipeline_repo / "mlruns") in uri for uri in json.loads(out[-1]))
+    names = run([str(BIN / "dvc"), "exp", "list", "--name-only"], pipeline_repo, env).stdout.split()
+    assert len(names) == 2
+    assert json.loads(out[-3]) == sorted(["cnn · workspace", *(f"cnn · {n}" for n in names)])
+
+    # The README's comparison (make compare), in a 120-column terminal: every experiment by name,
+    # each model's headline figures in full.
+    make = {
+        name: value.strip().replace("$$", "$")
+        for name, value in (
+            line.split(":=", 1) for line in (ROOT / "Makefile").read_text().splitlines() if ":=" in line
+        )
+    }
+    table = run(
+        [str(BIN / "dvc"), "exp", "show", "--no-pager", "--md", "--only-changed"]
+        + ["--drop", make["COMPARE_DROP "], "--keep", make["COMPARE_KEEP "]],
+        pipeline_repo,
+        {**env, "COLUMNS": "120"},
+    ).stdout
+    assert "…" not in table
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines() if line.startswith("|")
+    ]
+    head, body = rows[0], [r for r in rows[2:] if any(n in r[0] for n in names)]
+    assert len(body) == 2 and all(any(n in r[0] for r in body) for n in names)
+    assert {f"cnn.{k}" for k in json.loads((pipeline_repo / "metrics/headline.json").read_text())["cnn"]} <= set(head)
+    assert "train.cnn.learning_rate" in head and "model" in head
+    assert not [c for c in head if c.startswith(("data/", "stages/", "deepfake_detect/", "metrics/"))]
+    for row in body:
+        assert 0 <= float(row[head.index("cnn.test_roc_auc")]) <= 1
+        assert row[head.index("train.cnn.learning_rate")] in ("0.004", "0.008")

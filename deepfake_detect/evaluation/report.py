@@ -3,7 +3,8 @@ the bar chart; and what each model's MLflow run gets (flat metric names, tags, t
 
 from __future__ import annotations
 
-from deepfake_detect.evaluation import plots
+from deepfake_detect import tracking
+from deepfake_detect.evaluation import headline, plots
 from deepfake_detect.evaluation.results import Evaluation, Paths
 from deepfake_detect.evaluation.spec import EvaluateSpec
 from deepfake_detect.outputs import write_text
@@ -124,6 +125,9 @@ def mlflow_metrics(result: dict, robustness: dict, attack: list[dict] | None, cr
         out[f"fgsm_eps_{row['epsilon']:g}_accuracy"] = row["accuracy"]
     for set_name, scores in cross.items():
         out |= {f"cross_{set_name}_{k}": v for k, v in scores.items() if k in ("accuracy", "roc_auc") and v is not None}
+    # The headline's summaries, under its names; its val_roc_auc is train's (threshold-free).
+    figures = headline.figures(result, robustness, attack, cross)
+    out |= {k: v for k, v in figures.items() if v is not None and k != "val_roc_auc"}
     return {k: float(v) for k, v in out.items()}
 
 
@@ -145,10 +149,19 @@ def compare(evaluation: Evaluation, paths: Paths) -> None:
 FIGURES_LOGGED = ("roc", "pr", "calibration", "robustness", "adversarial", "comparison")
 
 
-def log_to_mlflow(evaluation: Evaluation, spec: EvaluateSpec, run_ids: dict[str, str], paths: Paths) -> None:
-    """Each model's metrics, settings and figures into its training run."""
+VIEW = "headline"  # the saved view of the runs table the README links to
+
+
+def log_to_mlflow(
+    evaluation: Evaluation, spec: EvaluateSpec, run_ids: dict[str, str], paths: Paths, experiment: str
+) -> None:
+    """Each model's metrics, settings and figures into its training run, and the experiment's
+    saved view of the runs table: the headline figures as columns, ranked."""
     import mlflow
 
+    names = list(next(iter(headline.by_model(evaluation).values()), {}))
+    url = tracking.share_view(experiment, VIEW, "Headline figures", headline.mlflow_columns(names), headline.RANK_BY)
+    print(f"evaluate: in `mlflow ui`, the models compared: http://127.0.0.1:5000/{url}")
     for name, run_id in run_ids.items():
         with mlflow.start_run(run_id=run_id):
             mlflow.log_metrics(mlflow_metrics(evaluation.results[name], *evaluation.of_model(name)))

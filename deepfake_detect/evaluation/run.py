@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from deepfake_detect.data.manifest import Entry, labels_of
-from deepfake_detect.evaluation import adversarial, cross_generator, explanations, holdout, report, robustness
+from deepfake_detect.evaluation import adversarial, cross_generator, explanations, headline, holdout, report, robustness
 from deepfake_detect.evaluation.cross_generator import LabelledImages
 from deepfake_detect.evaluation.results import Evaluation, Paths
 from deepfake_detect.evaluation.spec import EvaluateSpec
@@ -36,4 +36,5 @@ def evaluate(
     explanations.run(detectors, test, y_test, p_tests, spec, image_size, paths)
     report.compare(found, paths)
     write_json(paths.metrics / "evaluate.json", results, indent=1)
+    write_json(paths.metrics / "headline.json", headline.by_model(found))
     return found

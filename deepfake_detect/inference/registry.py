@@ -3,13 +3,16 @@ model registry and the BentoML model store, from which the service loads it."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import shutil
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from deepfake_detect.config import section
 from deepfake_detect.inference.detector import DetectorMeta, write_meta
+from deepfake_detect.tracking import tree_sha256
 
 BENTO_TAG = "bentoml_tag"  # the MLflow model version's tag naming its BentoML model
 
@@ -65,10 +68,26 @@ def save_to_bentoml(
     model_dir: Path, meta: DetectorMeta, bento_name: str, labels: dict[str, str], metadata: dict
 ) -> str:
     """Copy the detector folder into the BentoML model store with `meta` (the operating point
-    chosen by evaluate) as its meta.json; returns the new tag."""
+    chosen by evaluate) as its meta.json; returns its tag. The version is a digest of all of it, not
+    BentoML's random one: the same model gives the same tag (and metrics/champion.json) on every
+    clone, and a model already in the store is not stored twice."""
     import bentoml
+    from bentoml.exceptions import NotFound
 
-    with bentoml.models.create(bento_name, labels=labels, metadata=metadata) as model:
+    tag = f"{bento_name}:{content_version(model_dir, meta, labels, metadata)}"
+    try:
+        return str(bentoml.models.get(tag).tag)
+    except NotFound:
+        pass
+    with bentoml.models.create(tag, labels=labels, metadata=metadata) as model:
         shutil.copytree(model_dir, model.path, dirs_exist_ok=True)
         write_meta(meta, Path(model.path))
     return str(model.tag)
+
+
+def content_version(model_dir: Path, meta: DetectorMeta, labels: dict[str, str], metadata: dict) -> str:
+    """Of the model, not of the store: the registry's version number depends on how many times
+    this store registered it, so it is left out."""
+    labelled = {k: v for k, v in labels.items() if k != "mlflow_version"}
+    described = json.dumps([asdict(meta), labelled, metadata], sort_keys=True, default=str)
+    return hashlib.sha256((tree_sha256(model_dir) + described).encode()).hexdigest()[:16]
