@@ -163,6 +163,8 @@ def copy_repo(dest: Path, params_update: dict) -> Path:
     run(["git", "init", "-q"], dest, env)
     run([str(BIN / "dvc"), "init", "-q"], dest, env)
     shutil.copytree(ROOT / ".dvc" / "plots", dest / ".dvc" / "plots")  # the plot templates
+    shutil.copytree(ROOT / ".dvc" / "html", dest / ".dvc" / "html")  # the offline page of `dvc plots show`
+    shutil.copy2(ROOT / ".dvc" / "config", dest / ".dvc" / "config")
     run(["git", "add", "-A"], dest, env)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"], dest, env)
     return dest

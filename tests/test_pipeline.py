@@ -234,3 +234,10 @@ print(json.dumps({{"tags": experiment.tags, "runs": [
         assert (model == "cnn") == bool(epochs) and all(logged[k] == 2 for k in epochs)  # tiny params: 2 epochs
         assert {c for c in columns if headline[model][c] is not None} - {"val_roc_auc"} <= from_evaluate
         assert "val_roc_auc" in from_train
+
+
+def test_dvc_plots_show_writes_a_page_that_needs_no_network(pipeline_repo, tmp_path):
+    run([str(BIN / "dvc"), "plots", "show", "-o", str(tmp_path / "plots")], pipeline_repo, pipeline_env(pipeline_repo))
+    page = (tmp_path / "plots" / "index.html").read_text()
+    assert "<script src=" not in page and "cdn.jsdelivr" not in page
+    assert "vega 5.33.1" in page and "vega-lite 5.23.0" in page and page.count("vegaEmbed(") >= 5
