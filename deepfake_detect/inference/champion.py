@@ -64,7 +64,7 @@ def resolve(root: Path, params: dict) -> Champion:
     except (NotFound, ValueError):
         raise NoChampion(
             f"the champion {tag} (named by {found_by}) is not in the BentoML store {bentoml_home()}: "
-            "run `dvc repro` here (or `dvc repro -f package`) to publish it"
+            "run `dvc repro` here (or `dvc repro -f -s package`) to publish it"
         ) from None
     labels = dict(model.info.labels)
     return Champion(
