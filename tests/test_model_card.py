@@ -9,7 +9,12 @@ ROBUSTNESS = {
     "perturbations": {
         "jpeg": {"cnn": [{"level": 95.0, "roc_auc": 0.95}, {"level": 30.0, "roc_auc": 0.61}]},
         "rescale": {
-            "cnn": [{"level": 0.5, "roc_auc": 0.58}, {"level": 0.25, "roc_auc": math.nan}],
+            # Undefined: NaN in memory, null once robustness.json is written.
+            "cnn": [
+                {"level": 0.5, "roc_auc": 0.58},
+                {"level": 0.25, "roc_auc": math.nan},
+                {"level": 0.1, "roc_auc": None},
+            ],
             "residuals": [{"level": 0.5, "roc_auc": 0.40}],
         },
     },

@@ -18,7 +18,7 @@ def figures(result: dict, robustness: dict, attack: list[dict] | None, cross: di
     mean ROC-AUC under the perturbations, its worst FGSM accuracy and its ROC-AUC on each
     cross-generator set (None where a model has no such figure, e.g. FGSM without gradients)."""
     test = result["test"]
-    perturbed = [row["roc_auc"] for rows in robustness.values() for row in rows if not _nan(row["roc_auc"])]
+    perturbed = [roc_auc for roc_auc, _, _ in perturbed_roc_aucs(robustness)]
     attacked = [row["accuracy"] for row in attack or [] if row["epsilon"] > 0]
     return {
         "test_roc_auc": test["roc_auc"],
@@ -34,6 +34,17 @@ def figures(result: dict, robustness: dict, attack: list[dict] | None, cross: di
         "fgsm_worst_accuracy": min(attacked, default=None),
         **{f"cross_{name}_roc_auc": scores.get("roc_auc") for name, scores in cross.items()},
     }
+
+
+def perturbed_roc_aucs(robustness: dict) -> list[tuple[float, str, float]]:
+    """(ROC-AUC, perturbation, level) of one model's robustness rows by perturbation, leaving out
+    the undefined ones (NaN in memory, null once written to JSON)."""
+    return [
+        (row["roc_auc"], kind, row["level"])
+        for kind, rows in robustness.items()
+        for row in rows
+        if not _nan(row["roc_auc"])
+    ]
 
 
 def by_model(evaluation: Evaluation) -> dict[str, dict[str, float | None]]:

@@ -4,7 +4,7 @@ and the service say it of the very model that answers, not of whatever the repos
 
 from __future__ import annotations
 
-import math
+from deepfake_detect.evaluation.headline import perturbed_roc_aucs
 
 SOURCES = {
     "synthetic": "the generated stand-in data set (procedurally drawn faces, fakes through a simulated GAN decoder)",
@@ -50,12 +50,9 @@ def model_card(name: str, extra: dict, data: dict, evaluated: dict, robustness: 
 
 def worst_robustness(name: str, robustness: dict) -> dict | None:
     """The perturbation and level at which the model's test ROC-AUC falls lowest."""
-    tried = [
-        (point["roc_auc"], kind, point["level"])
-        for kind, models in robustness.get("perturbations", {}).items()
-        for point in models.get(name, [])
-        if not math.isnan(point["roc_auc"])
-    ]
+    tried = perturbed_roc_aucs(
+        {kind: models.get(name, []) for kind, models in robustness.get("perturbations", {}).items()}
+    )
     if not tried:
         return None
     roc_auc, kind, level = min(tried)
