@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 from PIL import Image
-from tqdm import tqdm
+
+from deepfake_detect.progress import bar
 
 SPLIT_SHARE = {"train": 0.714, "valid": 0.143, "test": 0.143}  # the Kaggle archive's 100k/20k/20k
 
@@ -34,7 +35,7 @@ def generate(root: Path, n: int, workers: int) -> list[Path]:
             folder.mkdir(parents=True, exist_ok=True)
             jobs += [(folder / f"{label}_{i:06d}.jpg", len(jobs) + i) for i in range(round(n * share / 2))]
     with Pool(workers) as pool:
-        list(tqdm(pool.imap_unordered(_write, jobs, chunksize=64), total=len(jobs), desc="generating", unit="img"))
+        list(bar(pool.imap_unordered(_write, jobs, chunksize=64), total=len(jobs), desc="generating", unit="img"))
     return [p for p, _ in jobs]
 
 

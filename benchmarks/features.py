@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from tqdm import tqdm
+
+from deepfake_detect.progress import bar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
@@ -67,7 +68,7 @@ def main() -> None:
         with Pool(args.workers) as pool:
             list(pool.imap(_decode, files[:200], chunksize=32))  # warm the page cache and the workers
             start = time.perf_counter()
-            list(tqdm(pool.imap(_decode, files, chunksize=32), total=len(files), desc="decode", unit="img"))
+            list(bar(pool.imap(_decode, files, chunksize=32), total=len(files), desc="decode", unit="img"))
             decode_s = time.perf_counter() - start
 
         features = partial(residual_features, settings=spec.settings())

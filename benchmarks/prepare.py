@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 from PIL import Image
-from tqdm import tqdm
+
+from deepfake_detect.progress import bar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
@@ -55,7 +56,7 @@ def main() -> None:
         with PeakMemory() as decode_mem:
             start = time.perf_counter()
             with Pool(args.workers) as pool:
-                for _ in tqdm(pool.imap(_decode, files, chunksize=32), total=len(files), desc="raw decode", unit="img"):
+                for _ in bar(pool.imap(_decode, files, chunksize=32), total=len(files), desc="raw decode", unit="img"):
                     pass
             decode_s = time.perf_counter() - start
 

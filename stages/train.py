@@ -5,7 +5,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from deepfake_detect import tracking
+from deepfake_detect import progress, tracking
 from deepfake_detect.classes import SPLITS
 from deepfake_detect.config import load_params
 from deepfake_detect.data.manifest import file_sha256, labels_of, read_manifest
@@ -33,7 +33,7 @@ def main() -> int:
             list(zoo.FAMILIES),
             work_dir=str(WORK),
             tensorboard_dir=str(TENSORBOARD),
-            verbose=keras_verbosity(params["progress"]["keras_verbose"]),
+            verbose=progress.keras_verbosity(params["progress"]["keras_verbose"]),
             workers=params["data"]["workers"],
         )
         mlflow_spec = tracking.MlflowSpec.from_params(params["mlflow"])
@@ -57,14 +57,6 @@ def main() -> int:
         return 1
     write_json(VALIDATION, validation)
     return 0
-
-
-def keras_verbosity(setting) -> int:
-    """`auto`: Keras's progress bar on a terminal; in a log (`dvc repro > log`, CI) it would redraw
-    itself into one line of tens of thousands of characters, so one line per epoch there."""
-    if setting == "auto":
-        return 1 if sys.stdout.isatty() else 2
-    return int(setting)
 
 
 def _train_all(

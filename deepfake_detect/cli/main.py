@@ -87,7 +87,9 @@ def _predict(files: list[Path], found: champion.Champion, params: dict, args) ->
     if writer:
         writer.writeheader()
     video_spec = video.VideoSpec.from_params(params["serving"]["video"])
-    for path in tqdm(files, desc="judging", unit="file", disable=len(files) < 2, file=sys.stderr):
+    # A bar only on a terminal: redrawn into a log it would be one endless line.
+    quiet = len(files) < 2 or not sys.stderr.isatty()
+    for path in tqdm(files, desc="judging", unit="file", disable=quiet, file=sys.stderr):
         try:
             data = path.read_bytes()
             if video.container_of(data):

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from deepfake_detect.data.manifest import file_sha256
+from deepfake_detect.progress import bar
 
 
 class KaggleError(RuntimeError):
@@ -149,8 +150,6 @@ def require_free_space(path: Path, needed: int, purpose: str) -> None:
 def safe_extract(archive: Path, dest: Path) -> int:
     """Unpack a zip, refusing absolute paths, '..' and links (zip slip), after checking the disk
     has room for it. Returns the file count."""
-    from tqdm import tqdm
-
     with zipfile.ZipFile(archive) as zf:
         members = zf.infolist()
         for m in members:
@@ -162,11 +161,11 @@ def safe_extract(archive: Path, dest: Path) -> int:
         total = sum(m.file_size for m in files)
         dest.mkdir(parents=True, exist_ok=True)
         require_free_space(dest, total, f"unpack {archive.name}")
-        with tqdm(total=total, unit="B", unit_scale=True, desc=f"unpacking {archive.name}") as bar:
+        with bar(total=total, unit="B", scale=True, desc=f"unpacking {archive.name}") as unpacked:
             for m in files:
                 target = dest / m.filename
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(m) as src, open(target, "wb") as out:
                     shutil.copyfileobj(src, out, 1 << 20)
-                bar.update(m.file_size)
+                unpacked.update(m.file_size)
     return len(files)

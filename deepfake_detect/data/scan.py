@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-from tqdm import tqdm
-
 from deepfake_detect.data.audit import FileFacts, file_facts
 from deepfake_detect.data.layout import IMAGE_SUFFIXES, SPLIT_ALIASES, classify_path, find_images
 from deepfake_detect.data.manifest import Dropped, Entry
 from deepfake_detect.data.near_duplicates import dhash
 from deepfake_detect.images import ImageDecodeError, needs_conversion, open_image, rgb_image
+from deepfake_detect.progress import bar
 
 
 def listed_labels(root: Path) -> dict[str, tuple[str, str]]:
@@ -163,7 +162,7 @@ def scan(
     # prepare.prepare_dataset) cannot leave them holding a lock.
     with get_context("forkserver").Pool(workers or os.cpu_count() or 1) as pool:
         results = pool.imap(_examine, jobs, chunksize=32)
-        for result in tqdm(results, total=len(jobs), desc="decoding images", unit="img"):
+        for result in bar(results, total=len(jobs), desc="decoding images", unit="img"):
             rel = result["rel"]
             if "error" in result:
                 dropped.append(Dropped(rel, result["error"], result["detail"]))

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
 
 from deepfake_detect.classes import LABELS, SPLITS
 from deepfake_detect.config import section
+from deepfake_detect.progress import bar
 
 KAGGLE_ROOT = Path("real_vs_fake") / "real-vs-fake"
 
@@ -160,7 +160,7 @@ def _write_all(jobs: list[Job], workers: int, desc: str) -> int:
     for folder in {job[1].parent for job in jobs}:
         folder.mkdir(parents=True, exist_ok=True)
     with Pool(workers or os.cpu_count() or 1) as pool:
-        for _ in tqdm(pool.imap_unordered(_write, jobs, chunksize=16), total=len(jobs), desc=desc, unit="img"):
+        for _ in bar(pool.imap_unordered(_write, jobs, chunksize=16), total=len(jobs), desc=desc, unit="img"):
             pass
     return len(jobs)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from tqdm import tqdm
 
 from deepfake_detect.data.manifest import Entry
 from deepfake_detect.evaluation import metrics, plots
@@ -16,6 +15,7 @@ from deepfake_detect.evaluation.scoring import decoded_subset, score_images
 from deepfake_detect.evaluation.spec import EvaluateSpec
 from deepfake_detect.inference.detector import Detector
 from deepfake_detect.outputs import write_json
+from deepfake_detect.progress import bar
 
 Sweep = dict[str, dict[str, list[dict]]]  # perturbation -> model -> a row per level
 
@@ -33,7 +33,7 @@ def robustness_sweep(
     shared by the models."""
     out: Sweep = {name: {m: [] for m in detectors} for name in levels}
     jobs = [(name, level) for name, values in levels.items() for level in values]
-    for name, level in tqdm(jobs, desc="robustness sweep", unit="level"):
+    for name, level in bar(jobs, desc="robustness sweep", unit="level"):
         perturbed = perturb_batch(images, name, level, seed)
         for model, detector in detectors.items():
             raw, p = score_images(detector, perturbed)

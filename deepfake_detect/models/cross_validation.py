@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
-from tqdm import tqdm
 
 from deepfake_detect.data.batches import iter_images
 from deepfake_detect.data.manifest import Entry, labels_of
 from deepfake_detect.images import center_crop
 from deepfake_detect.models.family import Family
 from deepfake_detect.models.setup import TrainingData, TrainSetup
+from deepfake_detect.progress import bar
 
 INNER_VALIDATION = 10  # each fold's model checkpoints on a tenth of its training images, as train does on valid
 
@@ -39,7 +39,7 @@ def out_of_fold(
     fold_setup = replace(setup, tensorboard_dir=str(work / "tensorboard"), verbose=0)
     out = np.zeros(len(entries))
     split = StratifiedKFold(folds, shuffle=True, random_state=setup.seed).split(np.zeros(len(y)), y)
-    for k, (fit_on, held_out) in enumerate(tqdm(list(split), desc=f"{family.name}: cross-validation", unit="fold")):
+    for k, (fit_on, held_out) in enumerate(bar(list(split), desc=f"{family.name}: cross-validation", unit="fold")):
         inner = StratifiedKFold(INNER_VALIDATION, shuffle=True, random_state=setup.seed + k)
         train_at, valid_at = next(inner.split(fit_on, y[fit_on]))
         data = TrainingData(

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
-from tqdm import tqdm
 
 from deepfake_detect.data.manifest import Entry, labels_of
 from deepfake_detect.images import center_crop, decode_rgb
 from deepfake_detect.models.family import Family
+from deepfake_detect.progress import bar
 
 MODEL_FILE = "model.joblib"
 BATCH = 64  # images a worker decodes and featurises at a time
@@ -35,11 +35,11 @@ def featurise(
     job = partial(_featurise_batch, features=features, image_size=image_size, crop=crop)
     workers = min(workers or os.cpu_count() or 1, len(batches))
     if workers <= 1:  # one batch: a pool's start-up (its workers import the stage's module) would cost more
-        parts = [job(b) for b in tqdm(batches, desc=desc, unit="batch")]
+        parts = [job(b) for b in bar(batches, desc=desc, unit="batch")]
     else:
         # forkserver: the train stage has TensorFlow's threads running, which a forked child could inherit locked.
         with get_context("forkserver").Pool(workers) as pool:
-            parts = list(tqdm(pool.imap(job, batches), total=len(batches), desc=desc, unit="batch"))
+            parts = list(bar(pool.imap(job, batches), total=len(batches), desc=desc, unit="batch"))
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 
