@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser repro test screenshots compare lint format serve ui clean-venv
+.PHONY: setup browser repro test screenshots compare promote lint format serve ui clean-venv
 
 setup: $(STAMP)
 
@@ -33,10 +33,11 @@ test: setup browser
 	PATH=$(BIN):$$PATH CHROMIUM=$(CHROMIUM) python -m pytest
 
 # The page's tests against this repository's champion (run `make repro` first), keeping their
-# screenshots in docs/screenshots for the README.
+# screenshots in docs/screenshots for the README; then `mlflow ui` and `dvc plots show`'s page.
 screenshots: setup browser
 	PATH=$(BIN):$$PATH CHROMIUM=$(CHROMIUM) SCREENSHOTS=docs/screenshots PIPELINE_REPO=$(CURDIR) \
 		python -m pytest tests/test_page.py -n 0
+	PATH=$(BIN):$$PATH python tools/tool_screenshots.py --out docs/screenshots --chromium $(CHROMIUM)
 
 # ruff (its version in the lock): lint rules and formatting as pyproject.toml sets them; CI runs this.
 lint: setup
@@ -53,6 +54,14 @@ COMPARE_DROP := Created|data/.*|metrics/.*|stages/.*|deepfake_detect/.*|bentoml_
 COMPARE_KEEP := ^[a-z0-9_]+\.(test_[^.]*|val_roc_auc|robust_[^.]*|fgsm_worst_accuracy|cross_[^.]*)$$|^model$$
 compare: setup
 	PATH=$(BIN):$$PATH dvc exp show --no-pager --md --only-changed --drop '$(COMPARE_DROP)' --keep '$(COMPARE_KEEP)'
+
+# One experiment's model as the champion (the MLflow alias, a BentoML model, metrics/champion.json):
+# its params, dvc.lock and outputs into the workspace, then package again, forced because its inputs
+# may be unchanged while the alias points at another experiment's winner; -s, or -f re-runs training.
+promote: setup
+	@test -n "$(EXP)" || { echo "make promote EXP=<name>: which experiment? Their names: dvc exp list --name-only"; exit 2; }
+	PATH=$(BIN):$$PATH dvc exp apply $(EXP)
+	PATH=$(BIN):$$PATH dvc repro -f -s package
 
 serve: setup
 	PATH=$(BIN):$$PATH bentoml serve

@@ -35,7 +35,7 @@ def bar(iterable: Iterable | None = None, *, desc: str, unit: str, total: int | 
 
 @dataclass
 class Lines:
-    """Progress as lines: `desc: 300 img/3000 img (10%), 2 s` at every tenth of `total`, and at the end."""
+    """Progress as lines: `desc: 300/3000 img (10%), 2 s` at every tenth of `total`, and at the end."""
 
     iterable: Iterable | None
     total: int | None
@@ -72,15 +72,15 @@ class Lines:
         self._closed = True
 
     def _say(self) -> None:
-        if self.total:
-            count = f"{self._amount(self.done)}/{self._amount(self.total)} ({100 * self.done // self.total}%)"
-        else:
-            count = self._amount(self.done)
-        print(f"{self.desc}: {count}, {time.monotonic() - self._started:.0f} s", file=sys.stderr, flush=True)
+        of = f"/{self._amount(self.total)}" if self.total else ""
+        count = f"{self._amount(self.done)}{of}" if self.scale else f"{self.done}{of} {self.unit}"
+        share = f" ({100 * self.done // self.total}%)" if self.total else ""
+        print(f"{self.desc}: {count}{share}, {time.monotonic() - self._started:.0f} s", file=sys.stderr, flush=True)
 
     def _amount(self, n: int) -> str:
-        if self.scale:
-            for size, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-                if n >= size:
-                    return f"{n / size:.1f} {prefix}{self.unit}"
+        if not self.scale:
+            return str(n)
+        for size, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if n >= size:
+                return f"{n / size:.1f} {prefix}{self.unit}"
         return f"{n} {self.unit}"

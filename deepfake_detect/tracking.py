@@ -75,7 +75,13 @@ def share_view(experiment: str, key: str, title: str, columns: list[str], rank_b
     client = MlflowClient()
     found = client.get_experiment_by_name(experiment)
     tag = f"mlflow.sharedViewState.{key}"
-    state = {"orderByKey": f"metrics.`{rank_by}`", "orderByAsc": False, "selectedColumns": columns}
+    # columnOrder: MLflow 3.17 otherwise sorts the columns by name, the ranking figure among the last.
+    state = {
+        "orderByKey": f"metrics.`{rank_by}`",
+        "orderByAsc": False,
+        "selectedColumns": columns,
+        "columnOrder": columns,
+    }
     now = int(time.time() * 1000)
     before = json.loads(found.tags.get(tag, "{}"))
     view = {"name": title, "createdAt": before.get("createdAt", now), "updatedAt": now, "state": json.dumps(state)}

@@ -10,8 +10,8 @@ def test_a_log_gets_a_line_per_tenth_and_no_carriage_return(capsys):
     lines = err.splitlines()
     assert "\r" not in err
     assert len(lines) == 10
-    assert lines[0].startswith("decoding images: 25 img/250 img (10%)")
-    assert lines[-1].startswith("decoding images: 250 img/250 img (100%)")
+    assert lines[0].startswith("decoding images: 25/250 img (10%)")
+    assert lines[-1].startswith("decoding images: 250/250 img (100%)")
 
 
 def test_bytes_are_counted_in_units_people_read(capsys):

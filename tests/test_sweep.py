@@ -1,13 +1,16 @@
 """A grid sweep with `dvc exp run --queue`: each experiment is also an MLflow run, in the
-repository's own store although DVC runs it in a temporary copy."""
+repository's own store although DVC runs it in a temporary copy; `make compare` shows them and
+`make promote` makes the chosen one's model the champion."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 
 import pytest
+import yaml
 
 from conftest import BIN, ROOT, pipeline_env, run
 
@@ -104,3 +107,27 @@ print(json.dumps(cnn["artifact_uri"].tolist()))
     for row in body:
         assert 0 <= float(row[head.index("cnn.test_roc_auc")]) <= 1
         assert row[head.index("train.cnn.learning_rate")] in ("0.004", "0.008")
+
+    # The README's promotion (make promote): the experiment chosen, not the last one run, ends up
+    # the champion in MLflow, in the BentoML store and in metrics/champion.json.
+    chosen = names[0]
+    for name in ("Makefile", "requirements.lock"):  # the stamp of this project's .venv stays up to date
+        shutil.copy2(ROOT / name, pipeline_repo / name)
+    run(["make", "promote", f"EXP={chosen}", f"VENV={ROOT / '.venv'}"], pipeline_repo, env)
+    rate = yaml.safe_load((pipeline_repo / "params.yaml").read_text())["train"]["cnn"]["learning_rate"]
+    record = json.loads((pipeline_repo / "metrics/champion.json").read_text())
+    code = f"""
+import json, bentoml, mlflow
+mlflow.set_tracking_uri("sqlite:///{pipeline_repo / "mlflow.db"}")
+client = mlflow.MlflowClient()
+version = client.get_model_version_by_alias("deepfake-detector", "champion")
+source = client.get_run(version.run_id)
+stored = bentoml.models.get({record["bentoml_tag"]!r})
+print(json.dumps([source.info.run_name, source.data.params["learning_rate"], str(version.version), stored.info.labels]))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    run_name, learning_rate, version, labels = json.loads(out.stdout.strip().splitlines()[-1])
+    assert record["model"] == "cnn" and labels["model"] == "cnn"
+    assert run_name == f"cnn · {chosen}"
+    assert float(learning_rate) == rate and rate in (0.004, 0.008)
+    assert labels["mlflow_version"] == version

@@ -25,7 +25,7 @@ def run(
     bins = spec.calibration_bins
     y_valid, y_test = labels_of(valid), labels_of(test)
     results, p_tests, reliability, confusions = {}, {}, {}, []
-    curves = {"roc": {}, "pr": {}, "calibration": {}}
+    curves = {"roc": {}, "pr": {}}
     for name, detector in detectors.items():
         raw_valid = predict_entries(detector, valid, calibrated=False)
         fitted, threshold, high = operating_point(y_valid, raw_valid, spec)
@@ -64,8 +64,6 @@ def run(
             "raw": metrics.reliability_points(y_test, raw_test, bins),
             "calibrated": metrics.reliability_points(y_test, p_test, bins),
         }
-        curves["calibration"][name] = reliability[name]["calibrated"]
-        curves["calibration"][f"{name} (uncalibrated)"] = reliability[name]["raw"]
         confusions += metrics.confusion_rows(matrix, name)
         plots.confusion_png(matrix, name, threshold, paths.figures / f"confusion_{name}.png")
         ci = results[name]["test_ci95"].get("roc_auc", {"low": np.nan, "high": np.nan})
@@ -74,8 +72,15 @@ def run(
             f"{scores['roc_auc']:.4f} [{ci['low']:.4f}, {ci['high']:.4f}], accuracy {scores['accuracy']:.4f}, "
             f"ECE {results[name]['test']['uncalibrated']['ece']:.4f} -> {scores['ece']:.4f}"
         )
-    for kind in ("roc", "pr", "calibration"):
+    for kind in ("roc", "pr"):
         write_json(paths.plots / f"{kind}.json", metrics.rows_by_model(curves[kind]), indent=1)
+    # The model's name stays its name (and so its colour); raw or calibrated is a field of its own.
+    calibration = [
+        {**row, "scores": "calibrated" if kind == "calibrated" else "uncalibrated"}
+        for kind in ("calibrated", "raw")
+        for row in metrics.rows_by_model({name: kinds[kind] for name, kinds in reliability.items()})
+    ]
+    write_json(paths.plots / "calibration.json", calibration, indent=1)
     write_json(paths.plots / "confusion.json", confusions, indent=1)
     plots.curves_png(curves["roc"], "fpr", "tpr", "ROC on the test split", paths.figures / "roc.png", diagonal=True)
     plots.curves_png(

@@ -57,6 +57,20 @@ PERTURBATIONS: dict[str, Callable[[np.ndarray, float, np.random.Generator], np.n
 }
 # The levels each perturbation accepts, lowest to highest.
 LEVEL_RANGES = {"jpeg": (1, 100), "blur": (0, 50), "rescale": (0.01, 1), "noise": (0, 255), "crop": (0.01, 1)}
+# What a level is, for a chart's axis; and the perturbations whose higher levels are the milder ones.
+LEVEL_TITLES = {
+    "jpeg": "JPEG quality",
+    "blur": "blur sigma (pixels)",
+    "rescale": "down-scale factor (and back up)",
+    "noise": "noise sigma (grey levels)",
+    "crop": "centre crop kept (resized back)",
+}
+MILDER_WHEN_HIGHER = {"jpeg", "rescale", "crop"}
+
+
+def by_severity(name: str, levels) -> list[float]:
+    """The levels mildest first, the order in which every chart draws them left to right."""
+    return sorted(levels, reverse=name in MILDER_WHEN_HIGHER)
 
 
 def perturb_batch(images: np.ndarray, name: str, level: float, seed: int) -> np.ndarray:

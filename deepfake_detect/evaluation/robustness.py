@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from deepfake_detect.data.manifest import Entry
-from deepfake_detect.evaluation import metrics, plots
+from deepfake_detect.evaluation import metrics, perturbations, plots
 from deepfake_detect.evaluation.perturbations import perturb_batch
 from deepfake_detect.evaluation.results import Paths
 from deepfake_detect.evaluation.scoring import decoded_subset, score_images
@@ -28,11 +28,11 @@ def robustness_sweep(
     seed: int,
     bins: int,
 ) -> Sweep:
-    """{perturbation: {model: [{level, roc_auc, accuracy, ...}, ...]}}: each model at its own
-    threshold on the perturbed images, ECE over `bins` bins. Each perturbed batch is made once and
-    shared by the models."""
+    """{perturbation: {model: [{level, roc_auc, accuracy, ...}, ...]}}, mildest level first: each
+    model at its own threshold on the perturbed images, ECE over `bins` bins. Each perturbed batch
+    is made once and shared by the models."""
     out: Sweep = {name: {m: [] for m in detectors} for name in levels}
-    jobs = [(name, level) for name, values in levels.items() for level in values]
+    jobs = [(name, level) for name, values in levels.items() for level in perturbations.by_severity(name, values)]
     for name, level in bar(jobs, desc="robustness sweep", unit="level"):
         perturbed = perturb_batch(images, name, level, seed)
         for model, detector in detectors.items():
@@ -56,8 +56,8 @@ def run(
     image_size: int,
     paths: Paths,
 ) -> Sweep:
-    """The sweep on a seeded, class-balanced subset of test: robustness.json, one plot table per
-    perturbation, the PNG."""
+    """The sweep on a seeded, class-balanced subset of test: robustness.json, the table of its
+    `dvc plots` chart, the PNG."""
     images, y = decoded_subset(test, y_test, spec.robustness.max_images, spec.seed, image_size)
     sweep = robustness_sweep(detectors, images, y, spec.robustness.levels, spec.seed, spec.calibration_bins)
     clean = {
@@ -74,7 +74,29 @@ def run(
         },
         indent=1,
     )
-    for pert, by_model in sweep.items():
-        write_json(paths.plots / "robustness" / f"{pert}.json", metrics.rows_by_model(by_model), indent=1)
+    write_json(paths.plots / "robustness.json", chart_rows(sweep, clean), indent=1)
     plots.robustness_png(sweep, clean, paths.figures / "robustness.png")
     return sweep
+
+
+def chart_rows(sweep: Sweep, clean: dict[str, dict]) -> list[dict]:
+    """The table of `dvc plots show`'s robustness chart (template robustness_by_model: a column per
+    perturbation, a row per metric, as in the PNG): one row per perturbation, level, model and
+    metric, `order` its rank from the mildest level, beside the figure on the unperturbed images."""
+    return [
+        {
+            "perturbation": perturbations.LEVEL_TITLES.get(name, name),
+            "perturbation_rank": column,
+            "metric": title,
+            "metric_rank": row,
+            "model": model,
+            "order": order,
+            "level": point["level"],
+            "value": point[metric],
+            "unperturbed": clean[model][metric],
+        }
+        for column, (name, by_model) in enumerate(sweep.items())
+        for row, (metric, title) in enumerate(plots.ROBUSTNESS_METRICS.items())
+        for model, points in by_model.items()
+        for order, point in enumerate(points)
+    ]

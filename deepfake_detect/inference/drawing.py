@@ -10,26 +10,23 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from deepfake_detect.inference.analysis import Crop, ImageVerdict
+from deepfake_detect.inference.explain import overlay
 
 COLOURS = {"real": (46, 160, 67), "suspicious": (230, 160, 0), "fake": (215, 38, 56)}
-ALPHA = 0.5  # of the heat colours where the map is 1; they fade to nothing where it is 0
 
 
 def explanation_png(image: np.ndarray, verdict: ImageVerdict, crops: Sequence[Crop], heats: np.ndarray) -> bytes:
     import cv2
-    from matplotlib import colormaps
 
     h, w = image.shape[:2]
-    out = image.astype(np.float32)
+    out = image
     for crop, heat in zip(crops, heats, strict=True):
         side = heat.shape[0]
         square = np.array([[0, 0], [0, side], [side, side], [side, 0]], dtype=np.float32)
         to_image = cv2.getPerspectiveTransform(square, crop.quad.astype(np.float32))
         warped = cv2.warpPerspective(heat.astype(np.float32), to_image, (w, h), flags=cv2.INTER_LINEAR)
-        weight = (ALPHA * np.clip(warped, 0, 1))[..., None]
-        colours = colormaps["jet"](np.clip(warped, 0, 1))[..., :3] * 255.0
-        out = out * (1 - weight) + colours * weight
-    picture = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
+        out = overlay(out, warped)
+    picture = Image.fromarray(out)
     draw = ImageDraw.Draw(picture)
     width = max(2, round(max(w, h) / 300))
     font = ImageFont.load_default(size=max(12, round(max(w, h) / 45)))

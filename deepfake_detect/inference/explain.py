@@ -1,5 +1,6 @@
-"""Where a Keras detector looks: Grad-CAM (Selvaraju et al. 2017) and Grad-CAM++ (Chattopadhay
-et al. 2018) heat maps on the crop the model sees, for evaluation grids and for the service.
+"""Where a Keras detector looks: Grad-CAM++ (Chattopadhay et al. 2018; Grad-CAM, Selvaraju et al.
+2017, with per-pixel weights) heat maps on the crop the model sees, for evaluation grids and for
+the service.
 
 The maps are taken at the last convolutional feature maps, the input of each global pooling
 layer (the hybrid has two, whose maps are added), and explain the predicted class through the
@@ -20,7 +21,6 @@ from deepfake_detect.inference.detector import Detector
 class Explanation:
     crops: np.ndarray  # (N, c, c, 3) uint8: what the model saw
     gradcam_pp: np.ndarray  # (N, c, c) in [0, 1]
-    gradcam: np.ndarray  # (N, c, c) in [0, 1]
     p_fake: np.ndarray  # calibrated, as the detector reports it
     explained: np.ndarray  # (N,) 1 where the map explains "fake", 0 where it explains "real"
 
@@ -32,8 +32,7 @@ def explain(detector: Detector, images: np.ndarray, batch_size: int = 32) -> Exp
     crops = center_crop(images, detector.meta.crop)
     p_fake = detector.predict_proba(images)
     explained = (p_fake >= detector.meta.threshold).astype(np.int32)
-    plus, plain = _maps(detector.model, crops, explained, batch_size)
-    return Explanation(crops, plus, plain, p_fake, explained)
+    return Explanation(crops, _maps(detector.model, crops, explained, batch_size), p_fake, explained)
 
 
 def logit_model(model):
@@ -66,13 +65,13 @@ def logits(head, features):
     return ops.squeeze(ops.matmul(ops.cast(features, "float32"), head.kernel) + head.bias, -1)
 
 
-def _maps(model, crops: np.ndarray, explained: np.ndarray, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """Grad-CAM++ and Grad-CAM maps at the crops' size, each explaining `explained` (1 fake, 0 real)."""
+def _maps(model, crops: np.ndarray, explained: np.ndarray, batch_size: int = 32) -> np.ndarray:
+    """Grad-CAM++ maps at the crops' size, each explaining `explained` (1 fake, 0 real)."""
     import tensorflow as tf
 
     probe, head = logit_model(model)
     size = crops.shape[1:3]
-    plus, plain = [], []
+    plus = []
     for i in range(0, len(crops), batch_size):
         x = tf.convert_to_tensor(crops[i : i + batch_size], tf.float32)
         # The score to explain: +logit for "fake", -logit for "real". The logit, not the sigmoid,
@@ -88,8 +87,7 @@ def _maps(model, crops: np.ndarray, explained: np.ndarray, batch_size: int = 32)
         # One map per branch (the hybrid has two), each up-sampled to the crop and added.
         pairs = list(zip(maps, grads, strict=True))
         plus.append(sum(_at_size(_gradcam_pp(a, g), size) for a, g in pairs).numpy())
-        plain.append(sum(_at_size(_gradcam(a, g), size) for a, g in pairs).numpy())
-    return _normalise(np.concatenate(plus)), _normalise(np.concatenate(plain))
+    return _normalise(np.concatenate(plus))
 
 
 def _at_size(cam, size):
@@ -99,19 +97,11 @@ def _at_size(cam, size):
     return tf.image.resize(cam[..., None], size)[..., 0]
 
 
-def _gradcam(a, g):
-    """Grad-CAM: each channel weighted by its mean gradient (how much the score rises with it),
-    summed, and only the positive evidence kept."""
-    import tensorflow as tf
-
-    weights = tf.reduce_mean(g, axis=(1, 2), keepdims=True)
-    return tf.nn.relu(tf.reduce_sum(weights * a, axis=-1))
-
-
 def _gradcam_pp(a, g):
     """Grad-CAM++ with the closed form for an exponential of the score: pixel weights
     alpha = g^2 / (2 g^2 + sum(A) g^3), channel weights sum(alpha * relu(g)). Unlike Grad-CAM's
-    mean, the per-pixel weights let several small regions of evidence each count in full."""
+    mean gradient per channel, the per-pixel weights let several small regions of evidence each
+    count in full."""
     import tensorflow as tf
 
     g2, g3 = g**2, g**3
@@ -126,22 +116,24 @@ def _normalise(maps: np.ndarray) -> np.ndarray:
     return np.where(peak > 0, maps / np.where(peak > 0, peak, 1.0), 0.0).astype(np.float32)
 
 
-def overlay(crop: np.ndarray, heat: np.ndarray, alpha: float = 0.45) -> np.ndarray:
-    """The heat map in the 'jet' colours blended over the image, as uint8 RGB."""
+HEAT_ALPHA = 0.55  # the heat colours' weight where the map is 1; they fade out where it is 0
+
+
+def overlay(image: np.ndarray, heat: np.ndarray) -> np.ndarray:
+    """The heat map in the 'jet' colours over the image, as uint8 RGB, each pixel's colour as
+    strong as its heat: the face stays visible where the model does not look."""
     from matplotlib import colormaps
 
+    heat = np.clip(heat, 0.0, 1.0)
+    weight = (HEAT_ALPHA * heat)[..., None]
     colours = colormaps["jet"](heat)[..., :3] * 255.0
-    return np.clip((1 - alpha) * crop.astype(np.float32) + alpha * colours, 0, 255).astype(np.uint8)
+    return np.clip((1 - weight) * image.astype(np.float32) + weight * colours, 0, 255).astype(np.uint8)
 
 
 def overlays(detector: Detector, images: np.ndarray) -> list[dict]:
-    """Per image: its Grad-CAM++ and Grad-CAM overlays on the crop the model saw, and P(fake)."""
+    """Per image: its Grad-CAM++ overlay on the crop the model saw, and P(fake)."""
     found = explain(detector, images)
     return [
-        {
-            "plus": overlay(found.crops[i], found.gradcam_pp[i]),
-            "plain": overlay(found.crops[i], found.gradcam[i]),
-            "p_fake": float(found.p_fake[i]),
-        }
+        {"overlay": overlay(found.crops[i], found.gradcam_pp[i]), "p_fake": float(found.p_fake[i])}
         for i in range(len(images))
     ]

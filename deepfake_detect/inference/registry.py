@@ -46,12 +46,24 @@ def choose_champion(validation: dict[str, dict[str, float]], metric: str) -> tup
 
 def register_in_mlflow(model_uri: str, registered_name: str, alias: str, tags: dict[str, str]) -> str:
     """Register a logged model, tag the version (its threshold and calibration: the logged model
-    outputs the raw P(fake)) and point the alias at it; returns the version."""
+    outputs the raw P(fake)) and point the alias at it; returns the version. A version of the same
+    model with the same tags is reused, so packaging again (a promotion) moves only the alias and
+    the BentoML model's `mlflow_version` label stays true."""
     import mlflow
     from mlflow import MlflowClient
 
-    version = mlflow.register_model(model_uri, registered_name, tags=tags)
-    MlflowClient().set_registered_model_alias(registered_name, alias, version.version)
+    client = MlflowClient()
+    same = [
+        v
+        for v in client.search_model_versions(f"name = '{registered_name}'")
+        if v.source == model_uri and all(v.tags.get(k) == value for k, value in tags.items())
+    ]
+    version = (
+        min(same, key=lambda v: int(v.version))
+        if same
+        else mlflow.register_model(model_uri, registered_name, tags=tags)
+    )
+    client.set_registered_model_alias(registered_name, alias, version.version)
     return str(version.version)
 
 
