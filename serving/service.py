@@ -91,13 +91,13 @@ class Models:
     model_ref = bentoml.models.BentoModel(CHAMPION.tag)
 
     def __init__(self) -> None:
-        self.detector = det.load(Path(self.model_ref.path))
+        self.detector = det.load(Path(self.model_ref.path), SPEC.runtime)
         self.detect_faces = faces.detector(SPEC.faces)
         side = self.detector.meta.image_size
         blank = np.zeros((1, side, side, 3), dtype=np.uint8)
         self.detector.predict_proba(blank)  # the first calls build the graphs
         self.detect_faces(list(blank))
-        print(f"serving {CHAMPION.summary()}", file=sys.stderr, flush=True)
+        print(f"serving {CHAMPION.summary()}, scored by {self.detector.runtime}", file=sys.stderr, flush=True)
 
     @bentoml.api(**BATCHING)
     def detect(self, images: list[np.ndarray]) -> list[list[dict]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deepfake_detect.config import section
+from deepfake_detect.inference.detector import RUNTIMES
 from deepfake_detect.inference.faces import FaceSpec
 from deepfake_detect.inference.uploads import UploadLimits
 from deepfake_detect.inference.video import VideoSpec
@@ -31,9 +32,12 @@ class ServingSpec:
     threads: int  # requests the API service works on at once (each in a thread)
     timeout_s: int
     video: VideoSpec
+    runtime: str  # the champion's network run by keras, onnx or auto (detector.RUNTIMES)
 
     @classmethod
     def from_params(cls, serving: dict) -> ServingSpec:
+        if serving.get("runtime") not in RUNTIMES:
+            raise ValueError(f"serving.runtime must be one of {', '.join(RUNTIMES)}, not {serving.get('runtime')!r}")
         return section(
             cls,
             serving,

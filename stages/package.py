@@ -14,6 +14,7 @@ from deepfake_detect.inference.detector import read_meta
 from deepfake_detect.outputs import write_json
 
 MODELS = Path("data/models")
+EXPORTED = Path("data/exported")  # a Keras model's ONNX graph, where the export stage kept one
 CHAMPION = Path("metrics/champion.json")
 
 
@@ -61,8 +62,9 @@ def main() -> int:
         "calibration": point["method"],
         "data_hash": meta.extra["data_hash"][:12],
     }
+    exported = EXPORTED / name
     tag = registry.save_to_bentoml(
-        model_dir,
+        [model_dir, *([exported] if exported.is_dir() else [])],
         meta,
         spec.bento_model,
         labels,

@@ -232,7 +232,7 @@ def later_model(pipeline_repo, champion):
     code = (
         "import sys; from pathlib import Path; from deepfake_detect.inference import registry, detector as det; "
         f"d = Path('data/models/{other}'); "
-        f"print(registry.save_to_bentoml(d, det.read_meta(d), 'deepfake-detector', {{'model': '{other}'}}, {{}}))"
+        f"print(registry.save_to_bentoml([d], det.read_meta(d), 'deepfake-detector', {{'model': '{other}'}}, {{}}))"
     )
     tag = run([sys.executable, "-c", code], pipeline_repo, pipeline_env(pipeline_repo)).stdout.strip().splitlines()[-1]
     listed = run(

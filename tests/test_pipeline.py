@@ -21,6 +21,11 @@ SCORES = ("calibrated", "uncalibrated")
 def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_repo):
     data = json.loads((pipeline_repo / "metrics/data.json").read_text())
     assert data["splits"]["test"] == {"real": 10, "fake": 10} and data["dropped_total"] == 0
+    # The Keras model's ONNX graph, kept by the gate on the validation images; none for the others.
+    exported = json.loads((pipeline_repo / "metrics/export.json").read_text())
+    assert list(exported) == ["cnn"] and exported["cnn"]["onnx"]["kept"] and exported["cnn"]["onnx"]["n"] == 20
+    assert exported["cnn"]["onnx"]["max_abs_delta"] <= 1e-4
+    assert [p.name for p in (pipeline_repo / "data/exported").rglob("*") if p.is_file()] == ["model.onnx"]
     evaluation = json.loads((pipeline_repo / "metrics/evaluate.json").read_text())
     assert set(evaluation) == MODELS
     for result in evaluation.values():

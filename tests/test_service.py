@@ -26,6 +26,8 @@ def test_it_serves_the_champion_the_registry_alias_names_and_says_so(server, cha
     lines = [line for line in log.read_text().splitlines() if "serving " in line and "BentoML" in line]
     assert len(lines) == 1 and champion["bentoml_tag"] in lines[0] and "@champion" in lines[0]
     assert "test_roc_auc" in lines[0] and later_model[0] not in lines[0]
+    # serving.runtime auto: ONNX Runtime for a Keras champion, whose export the gate kept
+    assert f"scored by {'onnx' if champion['model'] == 'cnn' else 'keras'}" in lines[0]
 
 
 def test_predict_is_the_champion_calibrated_at_the_thresholds_evaluate_chose(server, pipeline_repo, champion):

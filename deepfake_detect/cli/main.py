@@ -77,7 +77,7 @@ def _files(paths: list[Path]) -> tuple[list[Path], list[Path]]:
 def _predict(files: list[Path], found: champion.Champion, params: dict, args) -> int:
     from tqdm import tqdm
 
-    detector = det.load(found.path)
+    detector = det.load(found.path, params["serving"]["runtime"])
     find = face_finder(FaceSpec.from_params(params["serving"]["faces"]))
     limits = UploadLimits.from_params(params["serving"]["limits"])
     if args.explain:

@@ -20,11 +20,13 @@ import numpy as np
 from deepfake_detect.data.batches import iter_images
 from deepfake_detect.data.manifest import Entry
 from deepfake_detect.images import center_crop
+from deepfake_detect.inference import onnx_runtime
 from deepfake_detect.inference.calibration import Calibration
 from deepfake_detect.models import zoo
 from deepfake_detect.models.family import Family
 
 META_FILE = "meta.json"
+RUNTIMES = ("keras", "onnx", "auto")  # auto: ONNX Runtime where the export stage kept a graph
 
 
 @dataclass
@@ -41,7 +43,8 @@ class DetectorMeta:
 @dataclass
 class Detector:
     meta: DetectorMeta
-    model: Any
+    model: Any  # the family's model: what gradients (Grad-CAM, FGSM) and the feature models need
+    network: Any = None  # a faster way to run the same network (OnnxNetwork) for scores, if loaded
 
     @property
     def family(self) -> Family:
@@ -53,8 +56,12 @@ class Detector:
 
     def score_crops(self, crops: np.ndarray, calibrated: bool = True) -> np.ndarray:
         """P(fake) for crops already cut as the model sees them."""
-        raw = self.family.predict(self.model, crops)
+        raw = self.network(crops) if self.network else self.family.predict(self.model, crops)
         return self.calibrate(raw) if calibrated else raw
+
+    @property
+    def runtime(self) -> str:
+        return "onnx" if self.network else "keras"
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Raw P(fake) to the calibrated P(fake) the threshold applies to."""
@@ -76,9 +83,21 @@ def read_meta(directory: Path) -> DetectorMeta:
     return DetectorMeta(**{k: v for k, v in json.loads((directory / META_FILE).read_text()).items() if k in known})
 
 
-def load(directory: Path) -> Detector:
+def load(directory: Path, runtime: str = "keras") -> Detector:
+    """The detector in `directory`, scored by Keras (or the feature model) or by ONNX Runtime."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
     meta = read_meta(directory)
-    return Detector(meta, zoo.family(meta.name).load(directory))
+    detector = Detector(meta, zoo.family(meta.name).load(directory))
+    graph = directory / onnx_runtime.FILE
+    if runtime == "onnx" and not graph.exists():
+        raise FileNotFoundError(
+            f"{meta.name} in {directory} has no ONNX graph (only Keras models get one, where the export "
+            "stage's gate kept it: see metrics/export.json); use the runtime keras or auto"
+        )
+    if runtime != "keras" and graph.exists():
+        detector.network = onnx_runtime.open_network(graph)
+    return detector
 
 
 def predict_entries(

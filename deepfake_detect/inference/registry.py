@@ -77,29 +77,32 @@ def link_versions(registered_name: str, version: str, bento_tag: str) -> None:
 
 
 def save_to_bentoml(
-    model_dir: Path, meta: DetectorMeta, bento_name: str, labels: dict[str, str], metadata: dict
+    folders: list[Path], meta: DetectorMeta, bento_name: str, labels: dict[str, str], metadata: dict
 ) -> str:
-    """Copy the detector folder into the BentoML model store with `meta` (the operating point
-    chosen by evaluate) as its meta.json; returns its tag. The version is a digest of all of it, not
-    BentoML's random one: the same model gives the same tag (and metrics/champion.json) on every
-    clone, and a model already in the store is not stored twice."""
+    """Copy the detector's folders (its model, then what export made of it) into one model of the
+    BentoML store with `meta` (the operating point chosen by evaluate) as its meta.json; returns
+    its tag. The version is a digest of all of it, not BentoML's random one: the same model gives
+    the same tag (and metrics/champion.json) on every clone, and a model already in the store is
+    not stored twice."""
     import bentoml
     from bentoml.exceptions import NotFound
 
-    tag = f"{bento_name}:{content_version(model_dir, meta, labels, metadata)}"
+    tag = f"{bento_name}:{content_version(folders, meta, labels, metadata)}"
     try:
         return str(bentoml.models.get(tag).tag)
     except NotFound:
         pass
     with bentoml.models.create(tag, labels=labels, metadata=metadata) as model:
-        shutil.copytree(model_dir, model.path, dirs_exist_ok=True)
+        for folder in folders:
+            shutil.copytree(folder, model.path, dirs_exist_ok=True)
         write_meta(meta, Path(model.path))
     return str(model.tag)
 
 
-def content_version(model_dir: Path, meta: DetectorMeta, labels: dict[str, str], metadata: dict) -> str:
+def content_version(folders: list[Path], meta: DetectorMeta, labels: dict[str, str], metadata: dict) -> str:
     """Of the model, not of the store: the registry's version number depends on how many times
     this store registered it, so it is left out."""
     labelled = {k: v for k, v in labels.items() if k != "mlflow_version"}
     described = json.dumps([asdict(meta), labelled, metadata], sort_keys=True, default=str)
-    return hashlib.sha256((tree_sha256(model_dir) + described).encode()).hexdigest()[:16]
+    trees = "".join(tree_sha256(folder) for folder in folders)
+    return hashlib.sha256((trees + described).encode()).hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""Faster runtimes for a trained Keras detector: its network as an ONNX graph, checked against it."""
