@@ -9,7 +9,7 @@ from conftest import ROOT
 
 PACKAGE = ROOT / "deepfake_detect"
 # Each layer may import from itself and the layers before it, never from a later one.
-LAYERS = ["basics", "data", "models", "inference", "evaluation", "cli"]
+LAYERS = ["basics", "data", "models", "inference", "export", "evaluation", "cli"]
 MAX_LINES = 300
 
 
