@@ -6,7 +6,8 @@ import pytest
 from PIL import Image
 
 from conftest import jpeg_bytes
-from deepfake_detect.evaluation import adversarial, cross_generator, explanations, metrics, robustness, scoring
+from deepfake_detect.data import subsets
+from deepfake_detect.evaluation import adversarial, cross_generator, explanations, metrics, robustness
 from deepfake_detect.evaluation.perturbations import perturb_batch
 from deepfake_detect.evaluation.spec import EvaluateSpec
 from deepfake_detect.inference.detector import Detector, DetectorMeta
@@ -166,14 +167,14 @@ def test_cross_generator_folder_is_read_by_label_and_skips_unreadable_files(tmp_
 
 def test_stratified_subset_keeps_the_class_shares_and_is_seeded():
     y = np.array([0] * 300 + [1] * 100)
-    picked = scoring.stratified_subset(y, 40, seed=3)
+    picked = subsets.stratified_subset(y, 40, seed=3)
     assert len(picked) == 40 and y[picked].sum() == 10
-    np.testing.assert_array_equal(picked, scoring.stratified_subset(y, 40, seed=3))
-    assert len(scoring.stratified_subset(y, 0, seed=3)) == 400
+    np.testing.assert_array_equal(picked, subsets.stratified_subset(y, 40, seed=3))
+    assert len(subsets.stratified_subset(y, 0, seed=3)) == 400
     # Tiny limits and rare classes still give both classes.
-    assert set(y[scoring.stratified_subset(y, 1, seed=0)]) == {0, 1}
+    assert set(y[subsets.stratified_subset(y, 1, seed=0)]) == {0, 1}
     rare = np.array([0] * 19 + [1])
-    assert set(rare[scoring.stratified_subset(rare, 3, seed=0)]) == {0, 1}
+    assert set(rare[subsets.stratified_subset(rare, 3, seed=0)]) == {0, 1}
 
 
 def test_explanation_sample_draws_each_kind_from_the_right_cell():

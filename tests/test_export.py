@@ -1,17 +1,19 @@
 """The export stage's ONNX graphs: the same scores as Keras on every architecture of the zoo, the
 same bytes from the same weights, and a detector that ONNX Runtime scores when asked to."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from conftest import keras_spec
-from deepfake_detect.export.gate import ExportSpec, export_onnx
+from deepfake_detect.export.gate import ExportSpec, export
 from deepfake_detect.export.onnx_graph import keras_to_onnx
 from deepfake_detect.inference import detector as det
 from deepfake_detect.inference.detector import Detector, DetectorMeta
 from deepfake_detect.models.networks import build
 
-SPEC = ExportSpec(fp32_max_delta=1e-4, max_images=0)
+SPEC = ExportSpec(fp32_max_delta=1e-4, int8=False, int8_max_roc_auc_drop=0.005, calibration_images=300, max_images=0)
 
 
 def untrained(name: str, crop: int = 32) -> Detector:
@@ -25,6 +27,10 @@ def faces(n: int, side: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (n, side, side, 3), dtype=np.uint8)
 
 
+def labels(n: int) -> np.ndarray:
+    return np.arange(n) % 2
+
+
 # The zoo's kinds of layer: plain, residual, ImageNet backbones with Normalization and
 # squeeze-and-excitation (EfficientNet: the case Keras 3's own ONNX export gets wrong). Xception and
 # the hybrid (a concatenation of cnn and resnet50) add no other kind; benchmarks/infer.py measures
@@ -32,7 +38,7 @@ def faces(n: int, side: int, seed: int = 0) -> np.ndarray:
 @pytest.mark.parametrize("name", ["cnn", "resnet18", "resnet50", "efficientnet_b0"])
 def test_every_kind_of_keras_network_exports_with_keras_scores(name, tmp_path):
     detector = untrained(name)
-    gate = export_onnx(detector, faces(6, 40), tmp_path / name, SPEC)["onnx"]
+    gate = export(detector, faces(6, 40), labels(6), tmp_path / name, SPEC)["onnx"]
     assert gate["kept"] and gate["n"] == 6, gate
     assert gate["max_abs_delta"] <= 1e-4 and (tmp_path / name / "model.onnx").stat().st_size == gate["bytes"]
 
@@ -44,9 +50,11 @@ def test_the_same_weights_give_the_same_file():
 
 def test_a_graph_that_scores_otherwise_is_not_kept(tmp_path):
     detector = untrained("cnn")
-    strict = ExportSpec(fp32_max_delta=1e-12, max_images=0)
+    strict = replace(SPEC, fp32_max_delta=1e-12, int8=True)
     images = faces(64, 40, seed=1)
-    gate = export_onnx(detector, images, tmp_path / "cnn", strict)["onnx"]
+    report = export(detector, images, labels(64), tmp_path / "cnn", strict)
+    gate = report["onnx"]
+    assert "onnx-int8" not in report  # no INT8 of a graph that was not kept
     # float32 kernels sum in other orders: over 64 random images some P(fake) differs in the last bits
     assert not gate["kept"] and gate["max_abs_delta"] > 1e-12
     assert not (tmp_path / "cnn").exists()
@@ -59,10 +67,24 @@ def test_a_detector_on_disk_is_scored_by_the_runtime_asked_for(tmp_path):
     with pytest.raises(FileNotFoundError, match="no ONNX graph"):
         det.load(folder, "onnx")
     assert det.load(folder, "auto").runtime == "keras"  # nothing exported: Keras
-    export_onnx(detector, faces(4, 40), folder, SPEC)
+    export(detector, faces(4, 40), labels(4), folder, SPEC)
     images = faces(10, 40, seed=2)
     keras, onnx = det.load(folder, "keras"), det.load(folder, "auto")
     assert (keras.runtime, onnx.runtime) == ("keras", "onnx")
     np.testing.assert_allclose(onnx.predict_proba(images), keras.predict_proba(images), atol=1e-4)
     with pytest.raises(ValueError, match="unknown runtime"):
         det.load(folder, "tensorrt")
+
+
+def test_int8_is_kept_when_it_ranks_as_fp32_does_and_written_beside_it(tmp_path):
+    detector = untrained("cnn")
+    images, y = faces(40, 40, seed=3), labels(40)
+    lenient = replace(SPEC, int8=True, int8_max_roc_auc_drop=0.5, calibration_images=16)
+    report = export(detector, images, y, tmp_path / "kept", lenient)["onnx-int8"]
+    assert report["kept"] and report["calibration_images"] == 16
+    assert report["roc_auc_drop"] == pytest.approx(report["fp32_val_roc_auc"] - report["val_roc_auc"])
+    assert 0 < report["max_abs_delta"] < 0.05  # 8 bits: close to FP32, not equal
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["model.int8.onnx", "model.onnx"]
+    # One class only: no ROC-AUC, so nothing shows INT8 ranks as well, and it is not kept.
+    one_class = export(detector, images, np.zeros(40, int), tmp_path / "one", lenient)["onnx-int8"]
+    assert not one_class["kept"] and not (tmp_path / "one" / "model.int8.onnx").exists()

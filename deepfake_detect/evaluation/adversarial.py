@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from deepfake_detect.data.manifest import Entry
+from deepfake_detect.data.subsets import decoded_subset
 from deepfake_detect.evaluation import plots
 from deepfake_detect.evaluation.results import Paths
-from deepfake_detect.evaluation.scoring import decoded_subset
 from deepfake_detect.evaluation.spec import EvaluateSpec
 from deepfake_detect.images import center_crop
 from deepfake_detect.inference.detector import Detector

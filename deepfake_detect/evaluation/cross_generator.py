@@ -10,9 +10,10 @@ import numpy as np
 
 from deepfake_detect.classes import fake_labels
 from deepfake_detect.data.layout import classify_path, find_images
+from deepfake_detect.data.subsets import stratified_subset
 from deepfake_detect.evaluation import metrics
 from deepfake_detect.evaluation.results import Paths
-from deepfake_detect.evaluation.scoring import score_images, stratified_subset
+from deepfake_detect.evaluation.scoring import score_images
 from deepfake_detect.evaluation.spec import EvaluateSpec
 from deepfake_detect.images import ImageDecodeError, decode_rgb
 from deepfake_detect.inference.detector import Detector

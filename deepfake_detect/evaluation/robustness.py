@@ -8,10 +8,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from deepfake_detect.data.manifest import Entry
+from deepfake_detect.data.subsets import decoded_subset
 from deepfake_detect.evaluation import metrics, perturbations, plots
 from deepfake_detect.evaluation.perturbations import perturb_batch
 from deepfake_detect.evaluation.results import Paths
-from deepfake_detect.evaluation.scoring import decoded_subset, score_images
+from deepfake_detect.evaluation.scoring import score_images
 from deepfake_detect.evaluation.spec import EvaluateSpec
 from deepfake_detect.inference.detector import Detector
 from deepfake_detect.outputs import write_json

@@ -1,14 +1,11 @@
-"""What every evaluation step shares: a model's operating point fitted on validation, its two
-scores of a batch, and the seeded class-balanced subsets the costlier steps work on."""
+"""What every evaluation step shares: a model's operating point fitted on validation and its two
+scores of a batch (the seeded class-balanced subsets the costlier steps work on are in
+data/subsets.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
-from deepfake_detect.data.batches import decode_entries
-from deepfake_detect.data.manifest import Entry
 from deepfake_detect.evaluation import thresholds
 from deepfake_detect.evaluation.spec import EvaluateSpec
 from deepfake_detect.inference import calibration
@@ -35,26 +32,3 @@ def score_images(detector: Detector, images: np.ndarray) -> tuple[np.ndarray, np
     """The raw scores (for ranking metrics) and the calibrated P(fake) (for decisions)."""
     raw = detector.predict_proba(images, calibrated=False)
     return raw, detector.calibrate(raw)
-
-
-def stratified_subset(y: np.ndarray, limit: int, seed: int) -> np.ndarray:
-    """Sorted indices of about `limit` items, the same share of each class and at least one of each
-    class present; all when limit <= 0."""
-    if limit <= 0 or limit >= len(y):
-        return np.arange(len(y))
-    rng = np.random.default_rng(seed)
-    picks = []
-    for c in (0, 1):
-        members = np.flatnonzero(y == c)
-        if len(members):
-            picks.append(
-                rng.choice(members, min(len(members), max(1, round(limit * len(members) / len(y)))), replace=False)
-            )
-    return np.sort(np.concatenate(picks))
-
-
-def decoded_subset(entries: Sequence[Entry], y: np.ndarray, limit: int, seed: int, image_size: int):
-    """The images and labels of a stratified_subset of entries, decoded: for the steps that perturb
-    or attack pixels, which need them in memory."""
-    subset = stratified_subset(y, limit, seed)
-    return decode_entries([entries[i] for i in subset], image_size), y[subset]

@@ -12,6 +12,7 @@ import numpy as np
 
 INPUT = "pixels"  # the graph's one input: float32 (N, crop, crop, 3) pixels in 0-255
 FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"  # its INT8 quantization, where the gate kept one
 BATCH = 64  # crops per run, as the Keras path scores them
 
 
