@@ -31,6 +31,7 @@ sys.path[:0] = [str(ROOT)]
 from deepfake_detect.data.synthetic import render  # noqa: E402
 from deepfake_detect.evaluation.perturbations import perturb_batch  # noqa: E402
 from deepfake_detect.inference.detector import Detector, DetectorMeta  # noqa: E402
+from deepfake_detect.models.feature_models import pixels_pipeline  # noqa: E402
 from deepfake_detect.models.keras_spec import KerasSpec  # noqa: E402
 from deepfake_detect.models.networks import build  # noqa: E402
 from deepfake_detect.models.spectrum import build_classifier, radial_profile  # noqa: E402
@@ -76,7 +77,10 @@ def main() -> None:
 
     cnn_spec = KerasSpec.from_params(params["train"]["cnn"], "train.cnn")
     cnn = Detector(DetectorMeta("cnn", size, cnn_spec.crop), build("cnn", cnn_spec).model)
-    spectrum_model = build_classifier(1.0, 0).fit(radial_profile(images[:200]), y[:200])
+    # A detector's model takes pixels: the fitted classifier of spectra behind its features step.
+    spectrum_model = pixels_pipeline(
+        radial_profile, build_classifier(1.0, 0).fit(radial_profile(images[:200]), y[:200])
+    )
     spectrum = Detector(DetectorMeta("spectrum", size, 0), spectrum_model)
 
     def score(batch):
