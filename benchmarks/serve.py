@@ -7,7 +7,10 @@ Run it in the repository after `make repro` (it serves this repository's champio
     (BentoML's client), once with params' batching and once with it off (max_batch_size 1,
     through a copy of params.yaml named by DEEPFAKE_PARAMS);
   - in-process: the champion scoring the same images' crops one by one and 32 at a time, and
-    the face detector on them, with no server: what the service adds is the ratio.
+    the face detector on them, with no server: what the service adds is the ratio;
+  - one face: the latency of one `POST /predict` at a time of a photograph with one face
+    (scikit-image's astronaut, 512 px), against the same bytes decoded, the face found, aligned
+    and scored in-process by the same code, with the runtime `serving.runtime` chooses.
 
 Prints one JSON object on its last line.
 
@@ -41,11 +44,35 @@ BIN = Path(sys.executable).parent
 from deepfake_detect.config import load_params  # noqa: E402
 from deepfake_detect.data.manifest import read_manifest  # noqa: E402
 from deepfake_detect.images import decode_rgb  # noqa: E402
-from deepfake_detect.inference import champion  # noqa: E402
+from deepfake_detect.inference import analysis, champion  # noqa: E402
 from deepfake_detect.inference import detector as det  # noqa: E402
 from deepfake_detect.inference.faces import FaceSpec, face_finder  # noqa: E402
+from deepfake_detect.inference.uploads import UploadLimits, decode_upload  # noqa: E402
 
 CLIENTS = 32
+
+
+def one_face_jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+    from skimage import data
+
+    out = io.BytesIO()
+    Image.fromarray(data.astronaut()).save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+def latencies_ms(fn, repeats: int) -> dict:
+    """Median and 90th percentile of `repeats` calls one after the other, after two warm-up calls."""
+    fn()
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return {"p50_ms": round(float(np.percentile(times, 50)), 1), "p90_ms": round(float(np.percentile(times, 90)), 1)}
 
 
 def free_port() -> int:
@@ -117,6 +144,19 @@ def load(url: str, paths: list[Path]) -> dict:
     }
 
 
+def served_one_face(url: str, face: bytes, path: Path, repeats: int) -> dict:
+    import bentoml
+
+    path.write_bytes(face)
+    with bentoml.SyncHTTPClient(url, timeout=300, server_ready_timeout=120) as client:
+
+        def call():
+            answer = client.predict(image=path)
+            assert len(answer["faces"]) == 1, answer
+
+        return latencies_ms(call, repeats)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -127,7 +167,7 @@ def main() -> None:
     entries = [e for e in read_manifest(ROOT / "data/prepared/manifest.csv") if e.split == "test"]
     paths = [ROOT / e.path for e in (entries * (n // len(entries) + 1))[:n]]
 
-    detector = det.load(found.path)
+    detector = det.load(found.path, params["serving"]["runtime"])
     size = detector.meta.image_size
     crops = np.stack([decode_rgb(p.read_bytes(), size) for p in paths[:128]])
     detector.predict_proba(crops[:32])
@@ -147,7 +187,16 @@ def main() -> None:
         "faces_batch1_img_per_s": rate(lambda: [find([c]) for c in crops[:32]], 32),
         "faces_batch16_img_per_s": rate(lambda: [find(list(crops[i : i + 16])) for i in range(0, 64, 16)], 64),
     }
-    print(f"serve: in-process {in_process}", file=sys.stderr)
+    face = one_face_jpeg()
+    limits = UploadLimits.from_params(params["serving"]["limits"])
+
+    def judge_in_process():
+        verdicts, _ = analysis.analyse([decode_upload(face, limits)], find, detector.predict_proba, detector.meta)
+        assert len(verdicts[0].faces) == 1, "the astronaut's face was not found"
+
+    repeats = 10 if args.quick else 30
+    one_face = {"runtime": detector.runtime, "in_process": latencies_ms(judge_in_process, repeats)}
+    print(f"serve: in-process {in_process}, one face {one_face}", file=sys.stderr)
 
     served = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -158,6 +207,8 @@ def main() -> None:
             params_file.write_text(yaml.safe_dump(copy, sort_keys=False))
             proc, url = serve(params_file, Path(tmp) / f"{name}.log")
             try:
+                if name == "batching_on":
+                    one_face["served"] = served_one_face(url, face, Path(tmp) / "face.jpg", repeats)
                 served[name] = {"max_batch_size": batch, **load(url, paths)}
             finally:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -175,6 +226,10 @@ def main() -> None:
                 "in_process": in_process,
                 "batching_speedup": round(on["requests_per_s"] / off["requests_per_s"], 2),
                 "served_vs_in_process_batch1": round(on["requests_per_s"] / in_process["score_batch1_img_per_s"], 3),
+                "one_face": one_face,
+                "one_face_served_vs_in_process": round(
+                    one_face["served"]["p50_ms"] / one_face["in_process"]["p50_ms"], 2
+                ),
             }
         )
     )

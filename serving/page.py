@@ -47,12 +47,14 @@ def page_app(about: dict) -> Starlette:
     )
 
 
-def about(champion, meta, spec) -> dict:
+def about(champion, meta, runtime: str, spec) -> dict:
     """What the page needs to know: the model (its card from the package stage), its thresholds,
     and what the service accepts, so that the page can say it before anything is sent."""
     return {
         "model": meta.name,
         "bentoml_tag": champion.tag,
+        "runtime": runtime,  # keras, onnx or onnx-int8: the thresholds are this variant's
+        "runtime_test": meta.variants.get(runtime, {}).get("test"),  # its own test figures, if not Keras's
         "mlflow_version": champion.version,
         # As the answers round them, so that the page never shows two values of one threshold.
         "threshold": round(meta.threshold, 6),

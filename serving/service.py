@@ -40,7 +40,9 @@ SPEC = ServingSpec.from_params(PARAMS["serving"])
 
 try:
     CHAMPION = champion.resolve(ROOT, PARAMS)
-except champion.NoChampion as err:
+    # The model service scores with this variant; the API service applies its thresholds.
+    RUNTIME, SERVED_META = det.served(CHAMPION.path, SPEC.runtime)
+except (champion.NoChampion, FileNotFoundError) as err:
     # Here, before any worker starts: BentoML respawns a worker whose __init__ fails, forever.
     print(f"bentoml serve: {err}", file=sys.stderr, flush=True)
     sys.exit(2)
@@ -115,7 +117,7 @@ class Models:
         return heatmaps.heat_maps(self.detector, np.asarray(crops, dtype=np.uint8))
 
 
-@bentoml.asgi_app(page_app(about(CHAMPION, det.read_meta(CHAMPION.path), SPEC)), path="/ui")
+@bentoml.asgi_app(page_app(about(CHAMPION, SERVED_META, RUNTIME, SPEC)), path="/ui")
 @bentoml.service(
     name="deepfake_detector", workers=SPEC.workers.api, threads=SPEC.threads, traffic={"timeout": SPEC.timeout_s}
 )
@@ -123,7 +125,7 @@ class DeepfakeDetector:
     models = bentoml.depends(Models)
 
     def __init__(self) -> None:
-        self.meta = det.read_meta(CHAMPION.path)
+        self.meta = SERVED_META
         self.find_faces = faces.face_finder(SPEC.faces, detect=self._detect)
         self.ready = False
 

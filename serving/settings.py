@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deepfake_detect.config import section
-from deepfake_detect.inference.detector import RUNTIMES
 from deepfake_detect.inference.faces import FaceSpec
+from deepfake_detect.inference.runtimes import RUNTIMES
 from deepfake_detect.inference.uploads import UploadLimits
 from deepfake_detect.inference.video import VideoSpec
 
@@ -32,7 +32,7 @@ class ServingSpec:
     threads: int  # requests the API service works on at once (each in a thread)
     timeout_s: int
     video: VideoSpec
-    runtime: str  # the champion's network run by keras, onnx or auto (detector.RUNTIMES)
+    runtime: str  # the champion's network run by keras, onnx, onnx-int8 or auto (inference/runtimes.py)
 
     @classmethod
     def from_params(cls, serving: dict) -> ServingSpec:

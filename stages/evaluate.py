@@ -1,5 +1,6 @@
-"""DVC stage `evaluate`: for every trained model, calibration and the threshold fitted on the
-validation split, then the test split scored once (with bootstrap intervals), the robustness
+"""DVC stage `evaluate`: for every trained model, and every ONNX graph the export stage kept of it,
+calibration and the threshold fitted on the validation split, then the test split scored once (with
+bootstrap intervals), the robustness
 sweep, FGSM, cross-generator folders and Grad-CAM grids. Metrics go to metrics/*.json, curve data
 for `dvc plots` to metrics/plots, PNGs to metrics/figures, everything to the model's MLflow run."""
 
@@ -18,6 +19,7 @@ from deepfake_detect.outputs import replacing
 
 MANIFEST = Path("data/prepared/manifest.csv")
 MODELS = Path("data/models")
+EXPORTED = Path("data/exported")  # the export stage's ONNX graphs, scored beside their Keras models
 METRICS = Path("metrics")
 PLOTS = METRICS / "plots"
 FIGURES = METRICS / "figures"
@@ -38,7 +40,7 @@ def main() -> int:
     valid, test = ([e for e in entries if e.split == s] for s in ("valid", "test"))
     detectors = {name: det.load(MODELS / name) for name in names}
     with replacing(PLOTS) as plots, replacing(FIGURES) as figures:
-        found = evaluate(detectors, valid, test, cross_sets, spec, image_size, Paths(METRICS, plots, figures))
+        found = evaluate(detectors, valid, test, cross_sets, spec, image_size, Paths(METRICS, plots, figures), EXPORTED)
     tracking.setup(mlflow_spec, Path.cwd())
     try:
         run_ids = {n: tracking.run_of(MODELS / n, mlflow_spec.experiment).info.run_id for n in names}

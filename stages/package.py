@@ -18,6 +18,16 @@ EXPORTED = Path("data/exported")  # a Keras model's ONNX graph, where the export
 CHAMPION = Path("metrics/champion.json")
 
 
+def served_point(point: dict, test: dict | None = None) -> dict:
+    """What the service needs of an operating point evaluate fitted (and a variant's test figures, for the page)."""
+    return {
+        **({"test": {k: test[k] for k in ("roc_auc", "accuracy", "n")}} if test else {}),
+        "threshold": point["threshold"],
+        "high_threshold": point["high_threshold"],
+        "calibration": {k: point[k] for k in ("method", "slope", "intercept")},
+    }
+
+
 def main() -> int:
     params = load_params()
     try:
@@ -32,8 +42,15 @@ def main() -> int:
     meta = read_meta(model_dir)
     evaluated = json.loads(Path("metrics/evaluate.json").read_text())[name]
     point = evaluated["operating_point"]
-    meta.threshold, meta.high_threshold = point["threshold"], point["high_threshold"]
-    meta.calibration = {k: point[k] for k in ("method", "slope", "intercept")}
+    served = served_point(point)
+    meta.threshold, meta.high_threshold, meta.calibration = (
+        served["threshold"],
+        served["high_threshold"],
+        served["calibration"],
+    )
+    meta.variants = {
+        variant: served_point(v["operating_point"], v["test"]) for variant, v in evaluated.get("variants", {}).items()
+    }
     tracking.setup(mlflow_spec, Path.cwd())
     try:
         run = tracking.run_of(model_dir, mlflow_spec.experiment)
@@ -61,10 +78,12 @@ def main() -> int:
         "high_threshold": f"{meta.high_threshold:.4f}",
         "calibration": point["method"],
         "data_hash": meta.extra["data_hash"][:12],
+        "runtimes": ",".join(["keras", *meta.variants]),
     }
-    exported = EXPORTED / name
+    # Only the graphs evaluate scored: a graph without its operating point is not served.
+    exported = EXPORTED / name if meta.variants else None
     tag = registry.save_to_bentoml(
-        [model_dir, *([exported] if exported.is_dir() else [])],
+        [model_dir, *([exported] if exported else [])],
         meta,
         spec.bento_model,
         labels,

@@ -89,6 +89,9 @@ TINY_PARAMS = {
     "prepare": {"image_size": 64},
     "train": {"cnn": {"crop": 32, "filters": [4, 8], "epochs": 2, "patience": 2, "batch_size": 16}},
     "progress": {"keras_verbose": 2},
+    # 20 validation faces say nothing of INT8's ranking: keep it, so that evaluate, package and the
+    # service go through it (the gate's refusal has tests of its own).
+    "export": {"int8_max_roc_auc_drop": 1.0},
 }
 
 

@@ -35,6 +35,9 @@ def test_the_cli_judges_a_folder_and_lists_what_it_skipped(pipeline_repo, tmp_pa
     assert len(walk["tracks"]) == 1 and walk["video"]["frames_sampled"] == len(walk["timeline"]) == 3
     assert answers["noise.png"]["warnings"] == [analysis.NO_FACE]
     assert "skipped" in proc.stderr and "broken.jpg" in proc.stderr
+    # serving.runtime auto, as the service: the INT8 graph of a Keras champion, with its own thresholds
+    champion = json.loads((pipeline_repo / "metrics/champion.json").read_text())["model"]
+    assert f"scored by {'onnx-int8' if champion == 'cnn' else 'keras'}" in proc.stderr
     assert sorted(p.name for p in (tmp_path / "why").iterdir()) == ["noise.explain.png", "scene.explain.png"]
 
 

@@ -93,6 +93,8 @@ def test_a_photo_shows_its_verdict_faces_and_heat_map(server, browser, shots, ch
     page = visit.page
     about = page.locator("#about").inner_text()
     assert champion["model"] in about and champion["bentoml_tag"] in about and "generated stand-in" in about
+    served = "quantized to INT8" if champion["model"] == "cnn" else "Keras"  # serving.runtime auto
+    assert "scored by" in about.lower() and served in about, about
     assert page.locator("#warning").is_visible() and "mean nothing" in page.locator("#warning").inner_text()
     assert "JPEG" in page.locator("#limits").inner_text()
 

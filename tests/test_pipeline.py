@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -11,6 +12,7 @@ import yaml
 from conftest import BIN, CROSS_SET, pipeline_env, run
 from deepfake_detect.evaluation import report
 from deepfake_detect.evaluation.perturbations import by_severity
+from deepfake_detect.inference import runtimes
 
 # Every test that reads the reproduced pipeline runs on one xdist worker, so it is built once.
 pytestmark = pytest.mark.xdist_group("pipeline")
@@ -25,9 +27,21 @@ def test_repro_writes_metrics_plots_and_a_second_repro_does_nothing(pipeline_rep
     exported = json.loads((pipeline_repo / "metrics/export.json").read_text())
     assert list(exported) == ["cnn"] and exported["cnn"]["onnx"]["kept"] and exported["cnn"]["onnx"]["n"] == 20
     assert exported["cnn"]["onnx"]["max_abs_delta"] <= 1e-4
-    assert [p.name for p in (pipeline_repo / "data/exported").rglob("*") if p.is_file()] == ["model.onnx"]
+    assert exported["cnn"]["onnx-int8"]["kept"] and exported["cnn"]["onnx-int8"]["calibration_images"] == 20
+    assert sorted(p.name for p in (pipeline_repo / "data/exported").rglob("*") if p.is_file()) == [
+        "model.int8.onnx",
+        "model.onnx",
+    ]
     evaluation = json.loads((pipeline_repo / "metrics/evaluate.json").read_text())
     assert set(evaluation) == MODELS
+    # Each kept graph scored beside its Keras model, INT8 with an operating point of its own.
+    variants = evaluation["cnn"]["variants"]
+    assert list(variants) == ["onnx-int8", "onnx"] and not any("variants" in evaluation[m] for m in MODELS - {"cnn"})
+    assert variants["onnx"]["max_abs_delta_vs_keras"] <= 1e-3
+    assert variants["onnx"]["test"]["roc_auc"] == pytest.approx(evaluation["cnn"]["test"]["roc_auc"], abs=0.03)
+    int8 = variants["onnx-int8"]
+    assert int8["test"]["n"] == 20 and int8["operating_point"]["threshold"] == int8["test"]["threshold"]
+    assert int8["operating_point"] != evaluation["cnn"]["operating_point"]  # its own fit: its raw scores moved
     for result in evaluation.values():
         scores = result["test"]
         assert scores["n"] == 20 and 0.0 <= scores["roc_auc"] <= 1.0
@@ -114,9 +128,13 @@ def test_robustness_adversarial_and_cross_generator_outputs_have_the_declared_st
     assert list(cross["unseen"]["skipped_files"])[0].endswith("corrupt.jpg")
     for scores in cross["unseen"]["models"].values():
         assert scores["n"] == sum(CROSS_SET.values()) and 0 <= scores["accuracy"] <= 1
-    table = (pipeline_repo / "metrics/comparison.md").read_text().splitlines()
+    models, runtimes_table = (pipeline_repo / "metrics/comparison.md").read_text().split("\n\n", 1)
+    table = models.splitlines()
     assert "unseen-generator accuracy" in table[0] and "unseen accuracy" in table[0] and len(table) == 2 + len(MODELS)
     assert {line.split("|")[1].strip() for line in table[2:]} == MODELS
+    # Below it, the cnn beside its ONNX graphs, each at its own operating point.
+    rows = [line.split("|")[1:3] for line in runtimes_table.splitlines() if line.startswith("| cnn")]
+    assert [r.strip() for _, r in rows] == ["keras", "onnx", "onnx-int8"]
 
 
 def test_code_change_reruns_only_the_stages_that_use_it(pipeline_repo):
@@ -195,6 +213,15 @@ def test_champion_is_in_the_bentoml_store_with_labels(pipeline_repo):
     card = info["metadata"]["card"]
     assert card["model"] == champion["model"] and card["test"]["roc_auc"] == evaluated["test"]["roc_auc"]
     assert card["data_source"] == "synthetic" and card["warning"] and card["worst_robustness"]["roc_auc"] <= 1
+    # Each ONNX variant evaluate scored goes with it, with its own operating point.
+    variants = evaluated.get("variants", {})
+    assert info["labels"]["runtimes"] == ",".join(["keras", *variants])
+    stored = Path(env["BENTOML_HOME"]) / "models" / "deepfake-detector" / info["version"]
+    meta = json.loads((stored / "meta.json").read_text())
+    assert {v: p["threshold"] for v, p in meta["variants"].items()} == {
+        v: r["operating_point"]["threshold"] for v, r in variants.items()
+    }
+    assert {p.name for p in stored.glob("*.onnx")} == {runtimes.GRAPHS[v] for v in variants}
 
 
 def test_mlflow_opens_on_model_training_with_named_runs_and_one_stage_per_metric_name(pipeline_repo):
@@ -249,6 +276,7 @@ print(json.dumps({{"tags": experiment.tags, "runs": [
         assert (model == "cnn") == bool(epochs) and all(logged[k] == 2 for k in epochs)  # tiny params: 2 epochs
         assert {c for c in columns if headline[model][c] is not None} - {"val_roc_auc"} <= from_evaluate
         assert "val_roc_auc" in from_train
+        assert (model == "cnn") == ({"onnx_int8_test_roc_auc", "onnx_test_roc_auc"} <= from_evaluate)
 
 
 def test_dvc_plots_show_writes_a_page_that_needs_no_network(pipeline_repo, tmp_path):

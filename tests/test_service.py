@@ -10,9 +10,10 @@ import requests
 from conftest import jpeg_bytes, random_pixels, two_astronauts
 from deepfake_detect.data.manifest import read_manifest
 from deepfake_detect.images import decode_rgb
-from deepfake_detect.inference import analysis
+from deepfake_detect.inference import analysis, runtimes
 from deepfake_detect.inference import detector as det
 from deepfake_detect.inference.calibration import Calibration
+from deepfake_detect.inference.onnx_runtime import open_network
 from servers import assert_explained, serving, upload
 
 # Every test that reads the reproduced pipeline runs on one xdist worker, so it is built once.
@@ -26,17 +27,23 @@ def test_it_serves_the_champion_the_registry_alias_names_and_says_so(server, cha
     lines = [line for line in log.read_text().splitlines() if "serving " in line and "BentoML" in line]
     assert len(lines) == 1 and champion["bentoml_tag"] in lines[0] and "@champion" in lines[0]
     assert "test_roc_auc" in lines[0] and later_model[0] not in lines[0]
-    # serving.runtime auto: ONNX Runtime for a Keras champion, whose export the gate kept
-    assert f"scored by {'onnx' if champion['model'] == 'cnn' else 'keras'}" in lines[0]
+    # serving.runtime auto: the INT8 graph for a Keras champion, whose export the gate kept
+    assert f"scored by {'onnx-int8' if champion['model'] == 'cnn' else 'keras'}" in lines[0]
 
 
 def test_predict_is_the_champion_calibrated_at_the_thresholds_evaluate_chose(server, pipeline_repo, champion):
     client, _, _ = server
     entries = [e for e in read_manifest(pipeline_repo / "data/prepared/manifest.csv") if e.split == "test"][:4]
-    point = json.loads((pipeline_repo / "metrics/evaluate.json").read_text())[champion["model"]]["operating_point"]
+    result = json.loads((pipeline_repo / "metrics/evaluate.json").read_text())[champion["model"]]
+    # serving.runtime auto: INT8 where export kept it, with the operating point evaluate fitted for it
+    variant = next(iter(result.get("variants", {})), "keras")
+    point = result["variants"][variant]["operating_point"] if variant != "keras" else result["operating_point"]
     assert point["method"] == "platt" and point["slope"] != 1.0  # a real calibration, not the identity
     assert point["high_threshold"] >= point["threshold"]
     detector = det.load(pipeline_repo / "data/models" / champion["model"])  # as trained: raw output
+    if variant != "keras":
+        graph = runtimes.graphs_in(pipeline_repo / "data/exported" / champion["model"])[variant]
+        detector = det.with_variant(detector, variant, open_network(graph))
     for entry in entries:
         path = pipeline_repo / entry.path
         answer = client.predict(image=path)

@@ -77,7 +77,12 @@ def _files(paths: list[Path]) -> tuple[list[Path], list[Path]]:
 def _predict(files: list[Path], found: champion.Champion, params: dict, args) -> int:
     from tqdm import tqdm
 
-    detector = det.load(found.path, params["serving"]["runtime"])
+    try:
+        detector = det.load(found.path, params["serving"]["runtime"])
+    except (ValueError, FileNotFoundError) as err:  # serving.runtime names a graph this champion lacks
+        print(f"deepfake-detect: serving.runtime: {err}", file=sys.stderr)
+        return 2
+    print(f"deepfake-detect: scored by {detector.runtime}", file=sys.stderr)
     find = face_finder(FaceSpec.from_params(params["serving"]["faces"]))
     limits = UploadLimits.from_params(params["serving"]["limits"])
     if args.explain:

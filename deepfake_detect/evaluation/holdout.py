@@ -13,6 +13,7 @@ from deepfake_detect.evaluation import metrics, plots
 from deepfake_detect.evaluation.results import Paths
 from deepfake_detect.evaluation.scoring import operating_point
 from deepfake_detect.evaluation.spec import EvaluateSpec
+from deepfake_detect.inference.calibration import Calibration
 from deepfake_detect.inference.detector import Detector, predict_entries
 from deepfake_detect.outputs import write_json
 
@@ -23,41 +24,15 @@ def run(
     """Sets each detector's calibration and threshold; returns the results by model (what
     evaluate.json holds) and each model's calibrated test P(fake)."""
     bins = spec.calibration_bins
-    y_valid, y_test = labels_of(valid), labels_of(test)
+    y_test = labels_of(test)
     results, p_tests, reliability, confusions = {}, {}, {}, []
     curves = {"roc": {}, "pr": {}}
     for name, detector in detectors.items():
-        raw_valid = predict_entries(detector, valid, calibrated=False)
-        fitted, threshold, high = operating_point(y_valid, raw_valid, spec)
-        detector.meta.calibration, detector.meta.threshold, detector.meta.high_threshold = (
-            fitted.to_dict(),
-            threshold,
-            high,
-        )
-        raw_test = predict_entries(detector, test, calibrated=False)
+        results[name], raw_test = fit_and_score(detector, valid, test, spec)
+        fitted = Calibration(**detector.meta.calibration)
+        threshold = detector.meta.threshold
         p_test = p_tests[name] = fitted.apply(raw_test)
-        scores = metrics.binary_metrics(y_test, p_test, threshold, bins, raw=raw_test)
-        matrix = metrics.confusion(y_test, p_test, threshold)
-        results[name] = {
-            "operating_point": {
-                **fitted.to_dict(),
-                "threshold": threshold,
-                "rule": spec.threshold.rule,
-                "high_threshold": high,
-                "high_confidence_fpr": spec.threshold.high_confidence_fpr,
-            },
-            # Fitted on validation: these validation numbers are in-sample, for comparison with test.
-            "validation": metrics.binary_metrics(y_valid, fitted.apply(raw_valid), threshold, bins, raw=raw_valid),
-            "test": {
-                **scores,
-                "uncalibrated": metrics.probability_scores(y_test, raw_test, bins),
-                "verdicts": metrics.verdict_shares(y_test, p_test, threshold, high),
-            },
-            "test_ci95": metrics.bootstrap_ci(
-                y_test, p_test, threshold, spec.bootstrap_samples, spec.seed, raw=raw_test
-            ),
-            "confusion": matrix.tolist(),
-        }
+        matrix = np.array(results[name]["confusion"])
         curves["roc"][name] = metrics.roc_points(y_test, raw_test, fitted.apply)
         curves["pr"][name] = metrics.pr_points(y_test, raw_test, fitted.apply)
         reliability[name] = {
@@ -66,12 +41,7 @@ def run(
         }
         confusions += metrics.confusion_rows(matrix, name)
         plots.confusion_png(matrix, name, threshold, paths.figures / f"confusion_{name}.png")
-        ci = results[name]["test_ci95"].get("roc_auc", {"low": np.nan, "high": np.nan})
-        print(
-            f"evaluate: {name}: {fitted.method} calibration, thresholds {threshold:.3f} and {high:.3f}; test ROC-AUC "
-            f"{scores['roc_auc']:.4f} [{ci['low']:.4f}, {ci['high']:.4f}], accuracy {scores['accuracy']:.4f}, "
-            f"ECE {results[name]['test']['uncalibrated']['ece']:.4f} -> {scores['ece']:.4f}"
-        )
+        print(f"evaluate: {name}: {summary(results[name])}")
     for kind in ("roc", "pr"):
         write_json(paths.plots / f"{kind}.json", metrics.rows_by_model(curves[kind]), indent=1)
     # The model's name stays its name (and so its colour); raw or calibrated is a field of its own.
@@ -93,3 +63,47 @@ def run(
     )
     plots.reliability_png(reliability, "Reliability on the test split", paths.figures / "calibration.png")
     return results, p_tests
+
+
+def fit_and_score(
+    detector: Detector, valid: Sequence[Entry], test: Sequence[Entry], spec: EvaluateSpec
+) -> tuple[dict, np.ndarray]:
+    """Fits the detector's calibration and thresholds on validation and scores test once: its
+    evaluate.json entry, and its raw test scores."""
+    bins = spec.calibration_bins
+    y_valid, y_test = labels_of(valid), labels_of(test)
+    raw_valid = predict_entries(detector, valid, calibrated=False)
+    fitted, threshold, high = operating_point(y_valid, raw_valid, spec)
+    detector.meta.calibration, detector.meta.threshold, detector.meta.high_threshold = fitted.to_dict(), threshold, high
+    raw_test = predict_entries(detector, test, calibrated=False)
+    p_test = fitted.apply(raw_test)
+    result = {
+        "operating_point": {
+            **fitted.to_dict(),
+            "threshold": threshold,
+            "rule": spec.threshold.rule,
+            "high_threshold": high,
+            "high_confidence_fpr": spec.threshold.high_confidence_fpr,
+        },
+        # Fitted on validation: these validation numbers are in-sample, for comparison with test.
+        "validation": metrics.binary_metrics(y_valid, fitted.apply(raw_valid), threshold, bins, raw=raw_valid),
+        "test": {
+            **metrics.binary_metrics(y_test, p_test, threshold, bins, raw=raw_test),
+            "uncalibrated": metrics.probability_scores(y_test, raw_test, bins),
+            "verdicts": metrics.verdict_shares(y_test, p_test, threshold, high),
+        },
+        "test_ci95": metrics.bootstrap_ci(y_test, p_test, threshold, spec.bootstrap_samples, spec.seed, raw=raw_test),
+        "confusion": metrics.confusion(y_test, p_test, threshold).tolist(),
+    }
+    return result, raw_test
+
+
+def summary(result: dict) -> str:
+    """One line of a model's operating point and test figures, for the stage's log."""
+    point, scores = result["operating_point"], result["test"]
+    ci = result["test_ci95"].get("roc_auc", {"low": np.nan, "high": np.nan})
+    return (
+        f"{point['method']} calibration, thresholds {point['threshold']:.3f} and {point['high_threshold']:.3f}; "
+        f"test ROC-AUC {scores['roc_auc']:.4f} [{ci['low']:.4f}, {ci['high']:.4f}], accuracy {scores['accuracy']:.4f}, "
+        f"ECE {scores['uncalibrated']['ece']:.4f} -> {scores['ece']:.4f}"
+    )

@@ -110,6 +110,40 @@ def comparison_markdown(rows: dict[str, dict], cross: dict[str, dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def variants_markdown(results: dict) -> str:
+    """The test figures of every Keras model beside its exported ONNX variants', each at its own
+    operating point; empty when no model has a variant."""
+    rows = [
+        (model, variant, v)
+        for model, result in sorted(results.items())
+        if result.get("variants")
+        for variant, v in [("keras", result), *sorted(result["variants"].items())]
+    ]
+    if not rows:
+        return ""
+    head = ["model", "runtime", "test ROC-AUC", "accuracy", "ECE", "thresholds: suspicious, fake", "max |ΔP| vs Keras"]
+    lines = [
+        "",
+        "Runtimes, each with the operating point fitted on validation for it (the service's `serving.runtime`):",
+        "",
+    ]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for model, variant, v in rows:
+        point, test = v["operating_point"], v["test"]
+        delta = v.get("max_abs_delta_vs_keras")
+        cells = [
+            model,
+            variant,
+            f"{test['roc_auc']:.4f}",
+            f"{test['accuracy']:.3f}",
+            f"{test['ece']:.3f}",
+            f"{point['threshold']:.3f}, {point['high_threshold']:.3f}",
+            "" if delta is None else f"{delta:.2g}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _number(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
@@ -135,6 +169,10 @@ def mlflow_metrics(result: dict, robustness: dict, attack: list[dict] | None, cr
         out[f"fgsm_eps_{row['epsilon']:g}_accuracy"] = row["accuracy"]
     for set_name, scores in cross.items():
         out |= {f"cross_{set_name}_{k}": v for k, v in scores.items() if k in ("accuracy", "roc_auc") and v is not None}
+    for variant, v in result.get("variants", {}).items():
+        prefix = variant.replace("-", "_")
+        out |= {f"{prefix}_test_{k}": v["test"][k] for k in ("roc_auc", "accuracy", "ece")}
+        out[f"{prefix}_max_abs_delta_vs_keras"] = v["max_abs_delta_vs_keras"]
     # The headline's summaries, under its names; its val_roc_auc is train's (threshold-free).
     figures = headline.figures(result, robustness, attack, cross)
     out |= {k: v for k, v in figures.items() if v is not None and k != "val_roc_auc"}
@@ -147,7 +185,10 @@ def compare(evaluation: Evaluation, paths: Paths) -> None:
     for name, result in evaluation.results.items():
         robustness, attack, _ = evaluation.of_model(name)
         table[name] = summary_row(result, robustness, attack, result["validation"]["roc_auc"])
-    write_text(paths.metrics / "comparison.md", comparison_markdown(table, evaluation.cross))
+    write_text(
+        paths.metrics / "comparison.md",
+        comparison_markdown(table, evaluation.cross) + variants_markdown(evaluation.results),
+    )
     bars = headline.by_model(evaluation)
     higher = dict(HIGHER_IS_BETTER)
     for set_name, scores in evaluation.cross.items():

@@ -35,8 +35,8 @@ class ExportSpec:
         spec = section(cls, export, "export")
         if not 0 < spec.fp32_max_delta < 1:
             raise ValueError(f"export.fp32_max_delta must be between 0 and 1, not {spec.fp32_max_delta}")
-        if not 0 <= spec.int8_max_roc_auc_drop < 1:
-            raise ValueError(f"export.int8_max_roc_auc_drop must be between 0 and 1, not {spec.int8_max_roc_auc_drop}")
+        if not 0 <= spec.int8_max_roc_auc_drop <= 1:
+            raise ValueError(f"export.int8_max_roc_auc_drop must be from 0 to 1, not {spec.int8_max_roc_auc_drop}")
         if spec.max_images < 0 or spec.calibration_images < 1:
             raise ValueError("export.max_images must be 0 (all) or more, export.calibration_images 1 or more")
         return spec

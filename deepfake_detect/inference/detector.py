@@ -20,13 +20,12 @@ import numpy as np
 from deepfake_detect.data.batches import iter_images
 from deepfake_detect.data.manifest import Entry
 from deepfake_detect.images import center_crop
-from deepfake_detect.inference import onnx_runtime
+from deepfake_detect.inference import onnx_runtime, runtimes
 from deepfake_detect.inference.calibration import Calibration
 from deepfake_detect.models import zoo
 from deepfake_detect.models.family import Family
 
 META_FILE = "meta.json"
-RUNTIMES = ("keras", "onnx", "auto")  # auto: ONNX Runtime where the export stage kept a graph
 
 
 @dataclass
@@ -38,6 +37,9 @@ class DetectorMeta:
     high_threshold: float = 1.0  # at or above, the verdict is `fake`: chosen on validation at a low false-positive rate
     calibration: dict[str, Any] = field(default_factory=lambda: Calibration().to_dict())
     extra: dict[str, Any] = field(default_factory=dict)
+    # Each ONNX variant's own operating point, fitted on validation by evaluate and stored by
+    # package: {"onnx-int8": {"threshold": ..., "high_threshold": ..., "calibration": {...}}}.
+    variants: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Detector:
     meta: DetectorMeta
     model: Any  # the family's model: what gradients (Grad-CAM, FGSM) and the feature models need
     network: Any = None  # a faster way to run the same network (OnnxNetwork) for scores, if loaded
+    runtime: str = "keras"  # what scores: keras, onnx or onnx-int8
 
     @property
     def family(self) -> Family:
@@ -58,10 +61,6 @@ class Detector:
         """P(fake) for crops already cut as the model sees them."""
         raw = self.network(crops) if self.network else self.family.predict(self.model, crops)
         return self.calibrate(raw) if calibrated else raw
-
-    @property
-    def runtime(self) -> str:
-        return "onnx" if self.network else "keras"
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Raw P(fake) to the calibrated P(fake) the threshold applies to."""
@@ -84,20 +83,43 @@ def read_meta(directory: Path) -> DetectorMeta:
 
 
 def load(directory: Path, runtime: str = "keras") -> Detector:
-    """The detector in `directory`, scored by Keras (or the feature model) or by ONNX Runtime."""
-    if runtime not in RUNTIMES:
-        raise ValueError(f"unknown runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
+    """The detector in `directory`, scored by Keras (or the feature model) or by one of its ONNX
+    graphs, as `runtime` says (runtimes.RUNTIMES)."""
     meta = read_meta(directory)
     detector = Detector(meta, zoo.family(meta.name).load(directory))
-    graph = directory / onnx_runtime.FILE
-    if runtime == "onnx" and not graph.exists():
-        raise FileNotFoundError(
-            f"{meta.name} in {directory} has no ONNX graph (only Keras models get one, where the export "
-            "stage's gate kept it: see metrics/export.json); use the runtime keras or auto"
-        )
-    if runtime != "keras" and graph.exists():
-        detector.network = onnx_runtime.open_network(graph)
-    return detector
+    graphs = _servable(directory, meta)
+    variant = runtimes.choose(runtime, list(graphs))
+    if variant == "keras":
+        return detector
+    return with_variant(detector, variant, onnx_runtime.open_network(graphs[variant]))
+
+
+def served(directory: Path, runtime: str) -> tuple[str, DetectorMeta]:
+    """The variant `load(directory, runtime)` scores with and its meta (the variant's operating
+    point), without loading the model: for a process that applies the thresholds to scores another made."""
+    meta = read_meta(directory)
+    variant = runtimes.choose(runtime, list(_servable(directory, meta)))
+    return variant, (meta if variant == "keras" else _with_point(meta, variant))
+
+
+def _servable(directory: Path, meta: DetectorMeta) -> dict[str, Path]:
+    # INT8's raw scores are not Keras's: it is served only with the operating point evaluate fitted for it.
+    return {v: p for v, p in runtimes.graphs_in(directory).items() if v == "onnx" or v in meta.variants}
+
+
+def with_variant(detector: Detector, variant: str, network) -> Detector:
+    """The same detector scored by `network`, with the variant's own operating point where
+    evaluate fitted one (FP32 ONNX without one keeps Keras's: its scores are Keras's to 1e-4)."""
+    return Detector(_with_point(detector.meta, variant), detector.model, network, variant)
+
+
+def _with_point(meta: DetectorMeta, variant: str) -> DetectorMeta:
+    meta = dataclasses.replace(meta)
+    point = meta.variants.get(variant)
+    if point:
+        meta.threshold, meta.high_threshold = point["threshold"], point["high_threshold"]
+        meta.calibration = dict(point["calibration"])
+    return meta
 
 
 def predict_entries(

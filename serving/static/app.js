@@ -106,6 +106,12 @@ async function check(file) {
   $("verdict-word").focus?.();
 }
 
+const RUNTIMES = {
+  keras: "Keras",
+  onnx: "ONNX Runtime (the same network, FP32)",
+  "onnx-int8": "ONNX Runtime, the network quantized to INT8",
+};
+
 function aboutPanel(info) {
   const card = info.card || {};
   const rows = [["Model", `${info.model} · ${info.bentoml_tag}${info.mlflow_version ? ` · MLflow version ${info.mlflow_version}` : ""}`]];
@@ -130,6 +136,9 @@ function aboutPanel(info) {
     ]);
   }
   rows.push(["Thresholds", `suspicious from ${prob(info.threshold)}, fake from ${prob(info.high_threshold)} (P(fake), chosen on validation)`]);
+  const runtime = RUNTIMES[info.runtime] || info.runtime;
+  const own = info.runtime_test;
+  rows.push(["Scored by", own ? `${runtime}: test ROC-AUC ${own.roc_auc.toFixed(3)}, accuracy ${own.accuracy.toFixed(3)}, with its own thresholds` : runtime]);
   rows.push(["Heat maps", info.explanation]);
   $("about").replaceChildren(...rows.flatMap(([k, v, c = ""]) => [el("dt", { text: k }), el("dd", { class: c, text: v })]));
   if (card.warning) {
