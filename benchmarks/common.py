@@ -63,3 +63,15 @@ class PeakMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+def timed_calls(fn, repeats: int) -> list[float]:
+    """Seconds of `repeats` calls of `fn` one after the other, after two warm-up calls."""
+    fn()
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times

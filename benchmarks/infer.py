@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from common import timed_calls  # noqa: E402
 from deepfake_detect.data import synthetic  # noqa: E402
 from deepfake_detect.data.batches import iter_images  # noqa: E402
 from deepfake_detect.data.manifest import labels_of, read_manifest  # noqa: E402
@@ -62,14 +63,7 @@ CALIBRATION = 300  # crops INT8's ranges are measured on, as export.calibration_
 
 def median_rate(fn, batch: int, repeats: int) -> float:
     """Images per second: the median of `repeats` timed calls, after two warm-up calls."""
-    fn()
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return batch / statistics.median(times)
+    return batch / statistics.median(timed_calls(fn, repeats))
 
 
 def measure(model, network, int8, crop: int, repeats: int, seed: int = 0) -> dict:

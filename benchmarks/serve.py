@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 BIN = Path(sys.executable).parent
 
+from common import timed_calls  # noqa: E402
 from deepfake_detect.config import load_params  # noqa: E402
 from deepfake_detect.data.manifest import read_manifest  # noqa: E402
 from deepfake_detect.images import decode_rgb  # noqa: E402
@@ -65,13 +66,7 @@ def one_face_jpeg() -> bytes:
 
 def latencies_ms(fn, repeats: int) -> dict:
     """Median and 90th percentile of `repeats` calls one after the other, after two warm-up calls."""
-    fn()
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
+    times = [t * 1000 for t in timed_calls(fn, repeats)]
     return {"p50_ms": round(float(np.percentile(times, 50)), 1), "p90_ms": round(float(np.percentile(times, 90)), 1)}
 
 

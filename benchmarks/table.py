@@ -56,6 +56,8 @@ def row(*cells) -> str:
 def runtimes(infer: dict) -> list[str]:
     head = ["network (crop)", "batch", "eager Keras, img/s", "compiled Keras", "ONNX FP32", "ONNX INT8"]
     head += ["FP32 vs eager", "FP32 vs compiled", "INT8 vs FP32", "FP32 max \\|ΔP\\|"]
+    scored = any("test_roc_auc" in r for group in ("zoo", "exported") for r in infer.get(group, {}).values())
+    head += ["test ROC-AUC: Keras, FP32, INT8"] if scored else []
     lines = [row(*head), row(*["---"] * len(head))]
     for group in ("zoo", "exported"):
         for name, result in infer.get(group, {}).items():
@@ -75,9 +77,16 @@ def runtimes(infer: dict) -> list[str]:
                         f"{b['onnx_vs_compiled']:.2f}×",
                         f"{b['int8_vs_onnx_fp32']:.2f}×" if int8 else "n/a",
                         f"{b['onnx_max_abs_delta']:.1g}",
+                        *([_roc_aucs(result.get("test_roc_auc"))] if scored else []),
                     )
                 )
     return lines
+
+
+def _roc_aucs(found: dict | None) -> str:
+    if not found:
+        return "n/a"
+    return ", ".join(f"{found[k]:.4f}" if k in found else "n/a" for k in ("keras", "onnx", "onnx-int8"))
 
 
 def service(serve: dict) -> list[str]:

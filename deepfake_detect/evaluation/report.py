@@ -121,7 +121,15 @@ def variants_markdown(results: dict) -> str:
     ]
     if not rows:
         return ""
-    head = ["model", "runtime", "test ROC-AUC", "accuracy", "ECE", "thresholds: suspicious, fake", "max |ΔP| vs Keras"]
+    head = [
+        "model",
+        "runtime",
+        "test ROC-AUC",
+        "accuracy",
+        "ECE",
+        "thresholds: suspicious, fake",
+        "largest ΔP(fake) vs Keras",
+    ]
     lines = [
         "",
         "Runtimes, each with the operating point fitted on validation for it (the service's `serving.runtime`):",
