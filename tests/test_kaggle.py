@@ -5,19 +5,21 @@ import io
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import urllib3
 import yaml
 from requests.adapters import HTTPAdapter
 
-from conftest import ROOT, data_spec
+from conftest import PARAMS, ROOT, data_spec
 from deepfake_detect.data import scan, sources, synthetic
-from deepfake_detect.data.kaggle import KaggleError, safe_extract
+from deepfake_detect.data.kaggle import ArchiveLimits, KaggleError, safe_extract
 
 DATASET = "xhlulu/140k-real-and-fake-faces"
 API = "https://api.kaggle.com/v1"
@@ -25,6 +27,7 @@ INTROSPECT = f"{API}/security.OAuthService/IntrospectToken"
 DOWNLOAD = f"{API}/datasets.DatasetApiService/DownloadDataset"
 BLOB = "https://storage.googleapis.com/fake-bucket/140k-real-and-fake-faces.zip?sig=fake"
 TOKEN = "KGAT_test_token_0123456789abcdef"
+LIMITS = ArchiveLimits(**PARAMS["data"]["archive"])
 
 
 def dataset_zip(tmp_path: Path) -> bytes:
@@ -199,5 +202,43 @@ def test_unsafe_archive_members_are_refused(tmp_path, member):
             info.external_attr = 0o120777 << 16  # a symlink
         zf.writestr(info, "/etc/passwd" if member == "link" else "x")
     with pytest.raises(KaggleError, match="unsafe archive member"):
-        safe_extract(archive, tmp_path / "out")
+        safe_extract(archive, tmp_path / "out", LIMITS)
     assert not (tmp_path / "out").exists() and not (tmp_path / "evil.jpg").exists()
+
+
+@pytest.mark.parametrize(
+    ("limits", "refusal"),
+    [
+        ({}, r"'real_vs_fake/bomb.csv' .* expands 1,0\d\d times, over data.archive.max_ratio \(200\)"),
+        (
+            {"max_member_mb": 5, "max_ratio": 10_000},
+            r"'real_vs_fake/bomb.csv' .* 20 MB unpacked, over .*max_member_mb \(5\)",
+        ),
+    ],
+)
+def test_zip_bombs_are_refused_before_anything_is_written(tmp_path, limits, refusal):
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("real_vs_fake/ok.jpg", np.random.default_rng(0).bytes(5000))  # as incompressible as a JPEG
+        zf.writestr("real_vs_fake/bomb.csv", b"\0" * 20_000_000)
+    assert archive.stat().st_size < 60_000
+    with pytest.raises(KaggleError, match=refusal):
+        safe_extract(archive, tmp_path / "out", ArchiveLimits(**{**PARAMS["data"]["archive"], **limits}))
+    assert not (tmp_path / "out").exists()
+    safe_extract(archive, tmp_path / "out", ArchiveLimits(max_member_mb=21, max_ratio=2000))  # trusted: raised limits
+    assert (tmp_path / "out/real_vs_fake/bomb.csv").stat().st_size == 20_000_000
+
+
+def test_a_member_larger_than_it_declares_is_refused_before_unpacking(fake_kaggle, tmp_path):
+    """The limits read the sizes the archive declares; one that lies fails the CRC check every
+    download gets before anything is unpacked (zipfile never writes past a declared size)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("real_vs_fake/a.csv", b"\0" * 1_000_000)
+    data = bytearray(buf.getvalue())
+    struct.pack_into("<I", data, data.find(b"PK\x03\x04") + 22, 100)  # the local header's size
+    struct.pack_into("<I", data, data.find(b"PK\x01\x02") + 24, 100)  # the central directory's
+    fake_kaggle.archive = bytes(data)
+    with pytest.raises(KaggleError, match=r"corrupt \(real_vs_fake/a.csv\); it was deleted"):
+        sources.fetch(data_spec(**kaggle_cfg()), tmp_path / "raw", cache_dir=tmp_path / "dl")
+    assert not (tmp_path / "raw").exists() and not list((tmp_path / "dl").glob("*.zip"))

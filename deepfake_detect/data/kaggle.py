@@ -9,8 +9,10 @@ import os
 import shutil
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from deepfake_detect.config import section
 from deepfake_detect.data.manifest import file_sha256
 from deepfake_detect.progress import bar
 
@@ -147,9 +149,25 @@ def require_free_space(path: Path, needed: int, purpose: str) -> None:
         )
 
 
-def safe_extract(archive: Path, dest: Path) -> int:
-    """Unpack a zip, refusing absolute paths, '..' and links (zip slip), after checking the disk
-    has room for it. Returns the file count."""
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """params.yaml's `data.archive`: what one member of a downloaded zip may expand to."""
+
+    max_member_mb: float  # uncompressed size of one member
+    max_ratio: float  # its uncompressed over its compressed size
+
+    @classmethod
+    def from_params(cls, archive: dict) -> ArchiveLimits:
+        return section(cls, archive, "data.archive")
+
+
+def safe_extract(archive: Path, dest: Path, limits: ArchiveLimits) -> int:
+    """Unpack a zip after checking every member, so that a bad one is refused before anything is
+    written: no absolute path, '..' or link (zip slip), none larger or more compressed than the
+    limits (a zip bomb), and room on the disk for all of it. Returns the file count.
+
+    The sizes checked are the ones the archive declares; zipfile never writes more than a
+    member's declared size (a member that would expand further fails its CRC check)."""
     with zipfile.ZipFile(archive) as zf:
         members = zf.infolist()
         for m in members:
@@ -157,6 +175,17 @@ def safe_extract(archive: Path, dest: Path) -> int:
             is_link = (m.external_attr >> 16) & 0o170000 == 0o120000
             if name.is_absolute() or ".." in name.parts or m.filename.startswith(("/", "\\")) or is_link:
                 raise KaggleError(f"refusing unsafe archive member {m.filename!r} in {archive}")
+            if m.file_size > limits.max_member_mb * 1e6:
+                raise KaggleError(
+                    f"refusing archive member {m.filename!r} in {archive}: {m.file_size / 1e6:,.0f} MB unpacked, "
+                    f"over data.archive.max_member_mb ({limits.max_member_mb:g})"
+                )
+            ratio = m.file_size / max(m.compress_size, 1)
+            if ratio > limits.max_ratio:
+                raise KaggleError(
+                    f"refusing archive member {m.filename!r} in {archive}: it expands {ratio:,.0f} times, over "
+                    f"data.archive.max_ratio ({limits.max_ratio:g}); a zip bomb, or raise the limit if you trust it"
+                )
         files = [m for m in members if not m.is_dir()]
         total = sum(m.file_size for m in files)
         dest.mkdir(parents=True, exist_ok=True)

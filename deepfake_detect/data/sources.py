@@ -26,11 +26,18 @@ class SourceSpec:
     kaggle_dataset: str
     kaggle_min_free_gb: float
     workers: int  # processes; 0 = every core
+    archive: kaggle.ArchiveLimits
     synthetic: synthetic.SyntheticSpec
 
     @classmethod
     def from_params(cls, data: dict) -> SourceSpec:
-        spec = section(cls, data, "data", synthetic=synthetic.SyntheticSpec.from_params(data))
+        spec = section(
+            cls,
+            data,
+            "data",
+            archive=kaggle.ArchiveLimits.from_params(data["archive"]),
+            synthetic=synthetic.SyntheticSpec.from_params(data),
+        )
         if spec.source not in SOURCES:
             raise ValueError(f"data.source must be one of {', '.join(SOURCES)}, not {spec.source!r}")
         return spec
@@ -42,7 +49,7 @@ def fetch(spec: SourceSpec, out_dir: Path, cache_dir: Path) -> None:
             synthetic.generate(spec.synthetic, partial, workers=spec.workers)
         elif spec.source == "kaggle":
             archive = kaggle.fetch_archive(spec.kaggle_dataset, cache_dir, spec.kaggle_min_free_gb)
-            kaggle.safe_extract(archive, partial)
+            kaggle.safe_extract(archive, partial, spec.archive)
         else:
             folder = str(spec.folder or "").strip()
             if not folder:
