@@ -1,9 +1,14 @@
 """Shared by the benchmarks: a fast generator of distinct JPEG faces-sized images in the Kaggle
-layout, and a peak-memory sampler."""
+layout, a peak-memory sampler, and `bentoml serve` of this repository's champion."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from multiprocessing import Pool
@@ -11,10 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+import requests
 from PIL import Image
 
 from deepfake_detect.progress import bar
 
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
 SPLIT_SHARE = {"train": 0.714, "valid": 0.143, "test": 0.143}  # the Kaggle archive's 100k/20k/20k
 
 
@@ -75,3 +83,55 @@ def timed_calls(fn, repeats: int) -> list[float]:
         fn()
         times.append(time.perf_counter() - start)
     return times
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(log: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    """`bentoml serve` in this repository with `env` added, once /readyz answers; its URL."""
+    port = free_port()
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [str(BIN / "bentoml"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"bentoml serve exited: {log.read_text()[-2000:]}")
+        try:
+            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return proc, url
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise SystemExit("the server was not ready in 240 s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its children, MB."""
+    total = 0
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(pid)
+        for p in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += p.memory_info().rss
+    return round(total / 1e6, 1)

@@ -22,10 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,14 +30,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 BIN = Path(sys.executable).parent
 
-from common import timed_calls  # noqa: E402
+from common import serve, stop, timed_calls  # noqa: E402
 from deepfake_detect.config import load_params  # noqa: E402
 from deepfake_detect.data.manifest import read_manifest  # noqa: E402
 from deepfake_detect.images import decode_rgb  # noqa: E402
@@ -68,39 +63,6 @@ def latencies_ms(fn, repeats: int) -> dict:
     """Median and 90th percentile of `repeats` calls one after the other, after two warm-up calls."""
     times = [t * 1000 for t in timed_calls(fn, repeats)]
     return {"p50_ms": round(float(np.percentile(times, 50)), 1), "p90_ms": round(float(np.percentile(times, 90)), 1)}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(params_file: Path, log: Path):
-    port = free_port()
-    env = {**os.environ, "DEEPFAKE_PARAMS": str(params_file), "PYTHONPATH": str(ROOT)}
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [str(BIN / "bentoml"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"bentoml serve exited: {log.read_text()[-2000:]}")
-        try:
-            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
-                return proc, url
-        except requests.RequestException:
-            pass
-        time.sleep(1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit("the server was not ready in 240 s")
 
 
 def load(url: str, paths: list[Path]) -> dict:
@@ -200,14 +162,13 @@ def main() -> None:
             copy["serving"]["batching"]["max_batch_size"] = batch
             params_file = Path(tmp) / f"{name}.yaml"
             params_file.write_text(yaml.safe_dump(copy, sort_keys=False))
-            proc, url = serve(params_file, Path(tmp) / f"{name}.log")
+            proc, url = serve(Path(tmp) / f"{name}.log", DEEPFAKE_PARAMS=str(params_file))
             try:
                 if name == "batching_on":
                     one_face["served"] = served_one_face(url, face, Path(tmp) / "face.jpg", repeats)
                 served[name] = {"max_batch_size": batch, **load(url, paths)}
             finally:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=30)
+                stop(proc)
             print(f"serve: {name} {served[name]}", file=sys.stderr)
     on, off = served["batching_on"], served["batching_off"]
     print(

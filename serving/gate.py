@@ -3,13 +3,17 @@
 BentoML has no request-size setting, fetches any URL sent as a string where a file belongs, uses
 the client's file name for its temporary file (a 4,000-character name was a 500) and answers
 errors in two shapes. So for the upload routes this gate reads the body up to the byte limit
-(413 past it), accepts only multipart forms whose fields are exactly the route's file fields, each
-a file (400 otherwise), and hands BentoML the same files under a name of its own, without the
-client's suffix; and it rewrites every error answer into one shape, `{"error": ..., "detail": ...}`.
+(413 past it) and within a time limit (408 past it: a slow upload holds a place in the queue),
+accepts only multipart forms whose fields are exactly the route's file fields, each a file (400
+otherwise), and hands BentoML the same files under a name of its own, without the client's suffix;
+it answers 503 with Retry-After once a worker holds as many requests as its queue allows, rather
+than letting the backlog and its memory grow without bound; and it rewrites every error answer
+into one shape, `{"error": ..., "detail": ...}`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -29,6 +33,15 @@ class Route:
     max_bytes: int  # the request body
 
 
+@dataclass(frozen=True)
+class Admission:
+    """How many upload requests one API worker holds at once, and for how long each may upload."""
+
+    max_requests: int  # in hand, uploading or being judged: 503 past it
+    retry_after_s: int  # what a 503 tells the client to wait
+    upload_timeout_s: float  # the whole body must arrive within this (408 past it)
+
+
 class Refused(Exception):
     def __init__(self, status: HTTPStatus, message: str):
         super().__init__(message)
@@ -39,28 +52,46 @@ class Refused(Exception):
 # What each refusal means, for the OpenAPI page (BentoML documents 400, 404 and 500 in other shapes).
 ERRORS = {
     400: "a missing, extra or repeated field, a text value where the file belongs, not multipart/form-data",
+    408: "the upload did not arrive within serving.upload_timeout_s",
     413: "the body is over its byte limit, the image over max_pixels, the video over its frames or seconds",
     415: "the bytes are not an image in serving.limits.formats (a video in serving.video.containers)",
     422: "an empty, truncated or corrupt image, or one under serving.limits.min_side pixels",
-    503: "the model service is overloaded: retry after Retry-After seconds",
+    503: "the service holds serving.queue.max_requests requests, or the model service is overloaded: retry after "
+    "Retry-After seconds",
 }
 
 
 class UploadGate:
-    def __init__(self, app, routes: dict[str, Route], error_schema: dict):
+    def __init__(self, app, routes: dict[str, Route], admission: Admission, error_schema: dict):
         self.app = app
         self.routes = routes
+        self.admission = admission
         self.error_schema = error_schema
+        self.in_hand = 0  # upload requests of this worker not yet answered (one event loop: no lock)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         if scope["path"] == "/docs.json":
             return await self.app(scope, receive, _buffered(send, self._documented))
-        send = _one_error_shape(send)
+        send = _one_error_shape(send, self.admission.retry_after_s)
         route = self.routes.get(scope["path"])
         if route is None or scope["method"] != "POST":
             return await self.app(scope, receive, send)
+        if self.in_hand >= self.admission.max_requests:
+            log.warning("refused %s: 503, %d requests in hand", scope["path"], self.in_hand)
+            message = (
+                f"the detector is busy with {self.in_hand} requests, as many as it queues "
+                f"(serving.queue.max_requests): retry in {self.admission.retry_after_s} s"
+            )
+            return await _error(send, HTTPStatus.SERVICE_UNAVAILABLE, message)
+        self.in_hand += 1
+        try:
+            return await self._admitted(scope, receive, send, route)
+        finally:
+            self.in_hand -= 1
+
+    async def _admitted(self, scope, receive, send, route: Route):
         try:
             body, content_type = await self._rewritten(scope, receive, route)
         except Refused as refused:
@@ -107,11 +138,20 @@ class UploadGate:
 
     async def _files(self, headers: Headers, receive, route: Route) -> list[bytes]:
         received = 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.admission.upload_timeout_s
 
         async def stream():
             nonlocal received
             while True:
-                message = await receive()
+                try:
+                    message = await asyncio.wait_for(receive(), timeout=max(deadline - loop.time(), 0.0))
+                except TimeoutError:
+                    raise Refused(
+                        HTTPStatus.REQUEST_TIMEOUT,
+                        f"the upload took over {self.admission.upload_timeout_s:g} s (serving.upload_timeout_s); "
+                        "send it again, or a smaller file",
+                    ) from None
                 if message["type"] == "http.disconnect":
                     raise Refused(HTTPStatus.BAD_REQUEST, "the client went away before the upload ended")
                 chunk = message.get("body", b"")
@@ -196,9 +236,9 @@ def _buffered(send, rewrite):
     return wrapped
 
 
-def _one_error_shape(send):
+def _one_error_shape(send, retry_after_s: int):
     """Rewrites BentoML's error bodies (a list for its own errors, `{"error", "detail"}` for
-    validation, plain text elsewhere) into `{"error": ..., "detail": ...}`."""
+    validation, plain text elsewhere) into `{"error": ..., "detail": ...}`; a 503 says when to retry."""
     start, chunks = None, []
 
     async def wrapped(message):
@@ -215,7 +255,7 @@ def _one_error_shape(send):
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length", b"content-type")]
         headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         if start["status"] == HTTPStatus.SERVICE_UNAVAILABLE:
-            headers.append((b"retry-after", b"2"))
+            headers.append((b"retry-after", str(retry_after_s).encode()))
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -28,7 +28,7 @@ from deepfake_detect.inference import analysis, champion, clips, drawing, faces,
 from deepfake_detect.inference import detector as det
 from deepfake_detect.inference import video as video_input
 from deepfake_detect.inference.uploads import Refusal, decode_upload
-from serving.gate import Route, UploadGate
+from serving.gate import Admission, Route, UploadGate
 from serving.page import about, page_app
 from serving.schemas import ErrorAnswer, Prediction, VideoPrediction
 from serving.settings import ServingSpec
@@ -231,5 +231,6 @@ DeepfakeDetector.add_asgi_middleware(
         "/predict_batch": Route("images", SPEC.limits.max_files, SPEC.limits.max_bytes),
         "/predict_video": Route("video", 1, SPEC.video.max_bytes),
     },
+    admission=Admission(SPEC.queue.max_requests, SPEC.queue.retry_after_s, SPEC.upload_timeout_s),
     error_schema=ErrorAnswer.model_json_schema(),
 )

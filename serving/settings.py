@@ -24,6 +24,12 @@ class Batching:
 
 
 @dataclass(frozen=True)
+class Queue:
+    max_requests: int  # upload requests one API worker holds at once; 503 with Retry-After past it
+    retry_after_s: int
+
+
+@dataclass(frozen=True)
 class ServingSpec:
     faces: FaceSpec
     limits: UploadLimits
@@ -31,6 +37,8 @@ class ServingSpec:
     batching: Batching
     threads: int  # requests the API service works on at once (each in a thread)
     timeout_s: int
+    upload_timeout_s: float  # a request's whole body must arrive within this (408 past it)
+    queue: Queue
     video: VideoSpec
     runtime: str  # the champion's network run by keras, onnx, onnx-int8 or auto (inference/runtimes.py)
 
@@ -46,5 +54,6 @@ class ServingSpec:
             limits=UploadLimits.from_params(serving["limits"]),
             workers=section(Workers, serving["workers"], "serving.workers"),
             batching=section(Batching, serving["batching"], "serving.batching"),
+            queue=section(Queue, serving["queue"], "serving.queue"),
             video=VideoSpec.from_params(serving["video"]),
         )

@@ -92,6 +92,8 @@ TINY_PARAMS = {
     # 20 validation faces say nothing of INT8's ranking: keep it, so that evaluate, package and the
     # service go through it (the gate's refusal has tests of its own).
     "export": {"int8_max_roc_auc_drop": 1.0},
+    # The overload test waits for stalled uploads to time out; the tests' own uploads take milliseconds.
+    "serving": {"upload_timeout_s": 8},
 }
 
 
@@ -248,11 +250,19 @@ def later_model(pipeline_repo, champion):
 
 
 @pytest.fixture(scope="session")
-def server(pipeline_repo, request):
+def server_tmp(tmp_path_factory) -> Path:
+    """The shared server's temporary folder (its TMPDIR), where uploads may be copied while judged."""
+    folder = tmp_path_factory.mktemp("server-tmp")
+    folder.chmod(0o700)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def server(pipeline_repo, server_tmp, request):
     from servers import serving
 
     if not REUSED:  # a user's own store is left as it is
         request.getfixturevalue("later_model")
 
-    with serving(pipeline_repo, "serve.log") as (client, url, log):
+    with serving(pipeline_repo, "serve.log", TMPDIR=str(server_tmp)) as (client, url, log):
         yield client, url, log

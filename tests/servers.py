@@ -23,6 +23,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+PIDS: dict[str, int] = {}  # each running server's process (bentoml serve), by URL
+
+
 @contextmanager
 def serving(repo: Path, log_name: str, **env):
     port = free_port()
@@ -37,6 +40,7 @@ def serving(repo: Path, log_name: str, **env):
             start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}"
+        PIDS[url] = proc.pid
         deadline = time.monotonic() + 180
         try:
             while True:

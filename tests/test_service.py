@@ -103,7 +103,7 @@ def test_readiness_and_the_openapi_page_document_the_answer(server):
         assert field in fields
     for route in ("/predict", "/predict_batch", "/explain"):
         responses = schema["paths"][route]["post"]["responses"]
-        assert sorted(responses) == ["200", "400", "413", "415", "422", "503"]
+        assert sorted(responses) == ["200", "400", "408", "413", "415", "422", "503"]
         assert responses["413"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorAnswer")
     assert set(schema["components"]["schemas"]["ErrorAnswer"]["properties"]) == {"error", "detail"}
 
