@@ -9,80 +9,18 @@ import struct
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
-import urllib3
 import yaml
+from kaggle_edge import BLOB, DOWNLOAD, INTROSPECT, TOKEN, FakeKaggle, dataset_zip
 from requests.adapters import HTTPAdapter
 
 from conftest import PARAMS, ROOT, data_spec
-from deepfake_detect.data import scan, sources, synthetic
+from deepfake_detect.data import scan, sources
 from deepfake_detect.data.kaggle import ArchiveLimits, KaggleError, safe_extract
 
-DATASET = "xhlulu/140k-real-and-fake-faces"
-API = "https://api.kaggle.com/v1"
-INTROSPECT = f"{API}/security.OAuthService/IntrospectToken"
-DOWNLOAD = f"{API}/datasets.DatasetApiService/DownloadDataset"
-BLOB = "https://storage.googleapis.com/fake-bucket/140k-real-and-fake-faces.zip?sig=fake"
-TOKEN = "KGAT_test_token_0123456789abcdef"
 LIMITS = ArchiveLimits(**PARAMS["data"]["archive"])
-
-
-def dataset_zip(tmp_path: Path) -> bytes:
-    """A small generated dataset, zipped exactly as the Kaggle archive is laid out."""
-    src = tmp_path / "zipsrc"
-    synthetic.generate(
-        synthetic.SyntheticSpec(64, {"train": 3, "valid": 2, "test": 2}, 0.5, 90, 0, unseen_per_class=0), src, workers=1
-    )
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for path in sorted(src.rglob("*")):
-            if path.is_file():
-                zf.write(path, path.relative_to(src).as_posix())
-    return buf.getvalue()
-
-
-class FakeKaggle:
-    """Answers the three requests the client makes; anything else fails the test."""
-
-    def __init__(self, archive: bytes):
-        self.archive, self.calls, self.download_status = archive, [], 302
-
-    def send(self, adapter, request, **kwargs):
-        self.calls.append((request.method, request.url, dict(request.headers)))
-        if request.method == "POST" and request.url == INTROSPECT:
-            ok = json.loads(request.body).get("token") == TOKEN
-            answer = (
-                200,
-                {"Content-Type": "application/json"},
-                json.dumps({"active": ok, "username": "tester"}).encode(),
-            )
-        elif request.method == "POST" and request.url == DOWNLOAD:
-            answer = self.download_status, {"Location": BLOB, "Content-Length": "0"}, b""
-        elif request.method == "GET" and request.url == BLOB:
-            answer = (
-                200,
-                {
-                    "Content-Type": "application/zip",
-                    "Content-Length": str(len(self.archive)),
-                    "Last-Modified": "Tue, 14 Jan 2020 10:00:00 GMT",
-                },
-                self.archive,
-            )
-        else:
-            raise AssertionError(f"unexpected request {request.method} {request.url}")
-        status, headers, body = answer
-        raw = urllib3.HTTPResponse(
-            body=io.BytesIO(body),
-            headers=headers,
-            status=status,
-            preload_content=False,
-            request_method=request.method,
-            request_url=request.url,
-        )
-        return adapter.build_response(request, raw)
 
 
 @pytest.fixture
@@ -99,7 +37,7 @@ def isolated_home(tmp_path, monkeypatch):
 
 @pytest.fixture
 def fake_kaggle(tmp_path, monkeypatch, isolated_home):
-    fake = FakeKaggle(dataset_zip(tmp_path))
+    fake = FakeKaggle(dataset_zip(tmp_path / "zipsrc"))
     monkeypatch.setattr(HTTPAdapter, "send", lambda self, req, **kw: fake.send(self, req, **kw))
     kae = importlib.import_module("kaggle.api.kaggle_api_extended")
     # The client fixes its config location at import time; point it at this test's home.
