@@ -20,6 +20,7 @@ import argparse
 import collections
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -95,26 +96,28 @@ def main() -> None:
     timeout_s = serving["upload_timeout_s"] + serving["timeout_s"] + 30
     cases = hostile.cases(args.seed, n)
     face = hostile.inputs(args.seed).face
-    with tempfile.TemporaryDirectory() as work:
-        tmp = Path(work) / "server-tmp"
-        tmp.mkdir(mode=0o700)
-        proc, url = serve(Path(work) / "serve.log", TMPDIR=str(tmp))
-        try:
-            before_ms = valid_latency_ms(url, face)
-            memory_before = tree_rss_mb(proc.pid)
-            start = time.monotonic()
-            answers = run(url, cases, timeout_s)
-            seconds = time.monotonic() - start
-            report = summary(answers, cases)
-            after_ms = valid_latency_ms(url, face)
-            memory_after = tree_rss_mb(proc.pid)
-            alive = proc.poll() is None and after_ms is not None
-            left = leftovers(tmp)
-            folders = sorted(p.name for p in tmp.iterdir())
-        finally:
-            stop(proc)
-        if report["server_errors"] or report["hangs"]:
-            print((Path(work) / "serve.log").read_text()[-6000:], file=sys.stderr)
+    work = Path(tempfile.mkdtemp(prefix="fuzz_serve-"))
+    tmp = Path(work) / "server-tmp"
+    tmp.mkdir(mode=0o700)
+    proc, url = serve(Path(work) / "serve.log", TMPDIR=str(tmp))
+    try:
+        before_ms = valid_latency_ms(url, face)
+        memory_before = tree_rss_mb(proc.pid)
+        start = time.monotonic()
+        answers = run(url, cases, timeout_s)
+        seconds = time.monotonic() - start
+        report = summary(answers, cases)
+        after_ms = valid_latency_ms(url, face)
+        memory_after = tree_rss_mb(proc.pid)
+        alive = proc.poll() is None and after_ms is not None
+        left = leftovers(tmp)
+        folders = sorted(p.name for p in tmp.iterdir())
+    finally:
+        stop(proc)
+    if report["server_errors"] or report["hangs"]:
+        print(f"fuzz_serve: the server's log, kept: {work / 'serve.log'}", file=sys.stderr)
+    else:
+        shutil.rmtree(work)
     print(json.dumps(report["first_unexpected"], indent=1), file=sys.stderr)
     print(
         json.dumps(

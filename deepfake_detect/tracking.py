@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,42 @@ def setup(spec: MlflowSpec, root: Path) -> None:
     experiment = mlflow.set_experiment(spec.experiment)
     if experiment.tags.get(KIND_TAG) != KIND:
         client.set_experiment_tag(experiment.experiment_id, KIND_TAG, KIND)
+    end_orphans(experiment.experiment_id)
+
+
+# The stage process that has a run open, as host:pid: a run it left RUNNING when it was killed
+# is marked KILLED by the next stage, while the runs of experiments running beside it are not.
+OWNER_TAG = "stage_process"
+
+
+def owner() -> dict[str, str]:
+    return {OWNER_TAG: f"{socket.gethostname()}:{os.getpid()}"}
+
+
+def end_orphans(experiment_id: str) -> list[str]:
+    """Mark KILLED the runs left RUNNING by a stage process of this machine that is gone; their ids."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    ended = []
+    for run in client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'"):
+        host, _, pid = run.data.tags.get(OWNER_TAG, "").rpartition(":")
+        if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+            client.set_terminated(run.info.run_id, "KILLED")
+            ended.append(run.info.run_id)
+    if ended:
+        print(f"mlflow: {len(ended)} run(s) left running by a killed stage marked KILLED")
+    return ended
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def run_name(model: str) -> str:

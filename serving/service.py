@@ -158,7 +158,7 @@ class DeepfakeDetector:
         """The upload as a PNG with each face's box, verdict and heat map (where the evidence lies)."""
         pixels = self._decode(image)
         verdicts, crops = self._analyse([pixels])
-        heats = np.asarray(self.models.heat_maps(np.stack([c.pixels for c in crops[0]])))
+        heats = np.asarray(_retried(self.models.heat_maps, np.stack([c.pixels for c in crops[0]])))
         png = drawing.explanation_png(pixels, verdicts[0], crops[0], heats)
         return Response(png, media_type="image/png")
 

@@ -76,7 +76,7 @@ def _train_all(
     with replacing(MODELS) as models_dir, replacing(TENSORBOARD) as tensorboard_dir:
         run_setup = replace(setup, tensorboard_dir=str(tensorboard_dir))
         for name, spec in specs.items():
-            with mlflow.start_run(run_name=tracking.run_name(name), tags={**tags, "model": name}):
+            with mlflow.start_run(run_name=tracking.run_name(name), tags={**tags, "model": name, **tracking.owner()}):
                 mlflow.log_params(
                     tracking.flatten(
                         {

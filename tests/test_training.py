@@ -98,3 +98,16 @@ def test_the_champion_is_chosen_by_cross_validation_when_every_model_has_it():
     assert choose_champion(validation, "roc_auc") == ("a", "roc_auc")
     with pytest.raises(ValueError, match="package.metric"):
         choose_champion(validation, "f2")
+
+
+def test_a_model_file_that_carries_code_is_refused(tmp_path):
+    """A .keras file from elsewhere (a Lambda layer holds Python bytecode) never runs on loading."""
+    import keras
+
+    from deepfake_detect.models import keras_family
+
+    inputs = keras.Input((8, 8, 3))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    model.save(tmp_path / keras_family.MODEL_FILE)
+    with pytest.raises(ValueError, match="safe_mode"):
+        keras_family.load(tmp_path)

@@ -228,6 +228,7 @@ def log_to_mlflow(
     print(f"evaluate: in `mlflow ui`, the models compared: http://127.0.0.1:5000/{url}")
     for name, run_id in run_ids.items():
         with mlflow.start_run(run_id=run_id):
+            mlflow.set_tags(tracking.owner())  # this stage has the run open now
             mlflow.log_metrics(mlflow_metrics(evaluation.results[name], *evaluation.of_model(name)))
             # Tags, not params: evaluate re-runs on the same training run when only its params change,
             # and MLflow refuses to change a logged param.
