@@ -34,7 +34,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
-BIN = Path(sys.executable).parent
 
 from common import serve, stop, timed_calls  # noqa: E402
 from deepfake_detect.config import load_params  # noqa: E402
