@@ -115,7 +115,7 @@ def serve(log: Path, **env: str) -> tuple[subprocess.Popen, str]:
             pass
         time.sleep(1)
     os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit("the server was not ready in 240 s")
+    raise SystemExit(f"the server was not ready in 240 s; the end of its log:\n{log.read_text()[-3000:]}")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -124,6 +124,19 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+def rss_by_service_mb(pid: int) -> dict[str, float]:
+    """Resident memory of `bentoml serve` (the arbiter) and of each service's workers, MB."""
+    sizes: dict[str, float] = {}
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(pid)
+        for p in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                args = p.cmdline()
+                name = args[args.index("--service-name") + 1] if "--service-name" in args else "arbiter"
+                sizes[name] = round(sizes.get(name, 0) + p.memory_info().rss / 1e6, 1)
+    return sizes
 
 
 def tree_rss_mb(pid: int) -> float:

@@ -3,9 +3,9 @@ photos (a face, and generated images) mixed with the hostile requests of benchma
 one after the other without pause.
 
 It reports, minute by minute, the valid photos' median and 95th-percentile latency, the server's
-memory and the statuses; there must be no 5xx and no 503 (16 clients stay under
-serving.queue.max_requests). The speed figures are the last minute's latency and memory over the
-first's: flat is 1.
+memory (of each service's processes) and the statuses; there must be no 5xx and no 503 (16
+clients stay under serving.queue.max_requests). The speed figures are the last minute's latency
+and memory over the first's: flat is 1. With a 5xx, the server's log is kept (its path printed).
 
 Run it in the repository after `make repro` (it serves this repository's champion):
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import shutil
 import sys
 import tempfile
 import threading
@@ -34,7 +35,7 @@ sys.path[:0] = [str(ROOT)]
 import hostile  # noqa: E402
 from hostile_http import send  # noqa: E402
 
-from common import serve, stop, tree_rss_mb  # noqa: E402
+from common import rss_by_service_mb, serve, stop  # noqa: E402
 from deepfake_detect.config import load_params  # noqa: E402
 
 CLIENTS = 16
@@ -56,52 +57,58 @@ def main() -> None:
     lock = threading.Lock()
     records: list[tuple[float, bool, int | None, float]] = []  # (time, valid, status, seconds)
 
-    with tempfile.TemporaryDirectory() as work:
-        proc, url = serve(Path(work) / "serve.log")
-        address = urlparse(url)
-        start = time.monotonic()
-        end = start + 60 * minutes
-        memory = []
+    work = Path(tempfile.mkdtemp(prefix="soak-"))
+    proc, url = serve(work / "serve.log")
+    address = urlparse(url)
+    start = time.monotonic()
+    end = start + 60 * minutes
+    memory = []
 
-        def client(seed: int) -> None:
-            own = np.random.default_rng(seed)
+    def client(seed: int) -> None:
+        own = np.random.default_rng(seed)
+        while time.monotonic() < end:
+            is_valid = own.random() < VALID_SHARE
+            cases = valid if is_valid else hostile_cases
+            case = cases[own.integers(len(cases))]
+            answer = send(address.hostname, address.port, case, timeout_s)
+            with lock:
+                records.append((time.monotonic() - start, is_valid, answer.status, answer.seconds))
+
+    try:
+        with ThreadPoolExecutor(CLIENTS) as clients:
+            futures = [clients.submit(client, int(s)) for s in rng.integers(0, 2**31, CLIENTS)]
             while time.monotonic() < end:
-                is_valid = own.random() < VALID_SHARE
-                cases = valid if is_valid else hostile_cases
-                case = cases[own.integers(len(cases))]
-                answer = send(address.hostname, address.port, case, timeout_s)
-                with lock:
-                    records.append((time.monotonic() - start, is_valid, answer.status, answer.seconds))
-
-        try:
-            with ThreadPoolExecutor(CLIENTS) as clients:
-                futures = [clients.submit(client, int(s)) for s in rng.integers(0, 2**31, CLIENTS)]
-                while time.monotonic() < end:
-                    time.sleep(10)
-                    memory.append((time.monotonic() - start, tree_rss_mb(proc.pid)))
-                for f in futures:
-                    f.result()
-            alive = proc.poll() is None
-        finally:
-            stop(proc)
+                time.sleep(10)
+                memory.append((time.monotonic() - start, rss_by_service_mb(proc.pid)))
+            for f in futures:
+                f.result()
+        alive = proc.poll() is None
+    finally:
+        stop(proc)
 
     per_minute = []
     for m in range(minutes):
         inside = [r for r in records if m * 60 <= r[0] < (m + 1) * 60]
         latencies = [r[3] * 1000 for r in inside if r[1] and r[2] == 200]
-        rss = [mb for t, mb in memory if m * 60 <= t < (m + 1) * 60]
+        sizes = [mb for t, mb in memory if m * 60 <= t < (m + 1) * 60]
+        rss = {name: max(size.get(name, 0) for size in sizes) for name in sizes[-1]} if sizes else {}
         per_minute.append(
             {
                 "minute": m + 1,
                 "requests": len(inside),
                 "valid_p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
                 "valid_p95_ms": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
-                "memory_mb": max(rss) if rss else None,
+                "memory_mb": {**rss, "total": round(sum(rss.values()), 1)},
                 "statuses": dict(sorted(collections.Counter(str(r[2]) for r in inside).items())),
             }
         )
     first, last = per_minute[0], per_minute[-1]
     statuses = collections.Counter(str(r[2]) for r in records)
+    server_errors = sum(r[2] is not None and r[2] >= 500 for r in records)
+    if server_errors:
+        print(f"soak: the server's log, kept: {work / 'serve.log'}", file=sys.stderr)
+    else:
+        shutil.rmtree(work)
     print(json.dumps(per_minute, indent=1), file=sys.stderr)
     print(
         json.dumps(
@@ -112,7 +119,7 @@ def main() -> None:
                 "requests": len(records),
                 "requests_per_s": round(len(records) / (60 * minutes), 2),
                 "statuses": dict(sorted(statuses.items())),
-                "server_errors": sum(r[2] is not None and r[2] >= 500 for r in records),
+                "server_errors": server_errors,
                 "no_answer": sum(r[2] is None for r in records),
                 "valid_not_200": sum(r[1] and r[2] != 200 for r in records),
                 "alive": alive,
@@ -120,7 +127,9 @@ def main() -> None:
                 "last_minute": last,
                 "p50_last_over_first": round(last["valid_p50_ms"] / first["valid_p50_ms"], 2),
                 "p95_last_over_first": round(last["valid_p95_ms"] / first["valid_p95_ms"], 2),
-                "memory_last_over_first": round(last["memory_mb"] / first["memory_mb"], 3),
+                "memory_last_over_first": {
+                    name: round(mb / first["memory_mb"][name], 3) for name, mb in last["memory_mb"].items()
+                },
             }
         )
     )

@@ -56,8 +56,7 @@ ERRORS = {
     413: "the body is over its byte limit, the image over max_pixels, the video over its frames or seconds",
     415: "the bytes are not an image in serving.limits.formats (a video in serving.video.containers)",
     422: "an empty, truncated or corrupt image, or one under serving.limits.min_side pixels",
-    503: "the service holds serving.queue.max_requests requests, or the model service is overloaded: retry after "
-    "Retry-After seconds",
+    503: "the service holds serving.queue.max_requests requests: retry after Retry-After seconds",
 }
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +27,7 @@ from deepfake_detect.inference import analysis, champion, clips, drawing, faces,
 from deepfake_detect.inference import detector as det
 from deepfake_detect.inference import video as video_input
 from deepfake_detect.inference.uploads import Refusal, decode_upload
+from serving.batcher import Batcher
 from serving.gate import Admission, Route, UploadGate
 from serving.page import about, page_app
 from serving.schemas import ErrorAnswer, Prediction, VideoPrediction
@@ -55,35 +55,18 @@ class RefusedUpload(BentoMLException):
         super().__init__(refusal.message, error_code=refusal.status)
 
 
-class Busy(BentoMLException):
-    """More requests than the model service can answer within serving.batching.max_latency_ms."""
-
-    error_code = HTTPStatus.SERVICE_UNAVAILABLE
-
-    def __init__(self):
-        super().__init__("the detector is busy: retry in a few seconds")
-
-
 class _OneLineRefusals(logging.Filter):
     """BentoML logs a traceback for every error an API raises; a refused upload is not a fault."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, RefusedUpload | Busy):
+        if isinstance(exc, RefusedUpload):
             record.msg, record.args = "refused %s [%s]: %d %s", (*record.args, int(exc.error_code), str(exc))
             record.exc_info = record.exc_text = None
         return True
 
 
 logging.getLogger("bentoml._internal.server.http_app").addFilter(_OneLineRefusals())
-
-
-# max_batch_size 1 turns batching off (BentoML refuses a batchable method with a batch of 1).
-BATCHING = (
-    {"batchable": True, "max_batch_size": SPEC.batching.max_batch_size, "max_latency_ms": SPEC.batching.max_latency_ms}
-    if SPEC.batching.max_batch_size > 1
-    else {}
-)
 
 
 @bentoml.service(name="models", workers=SPEC.workers.model, traffic={"timeout": SPEC.timeout_s})
@@ -99,22 +82,37 @@ class Models:
         blank = np.zeros((1, side, side, 3), dtype=np.uint8)
         self.detector.predict_proba(blank)  # the first calls build the graphs
         self.detect_faces(list(blank))
+        # Each network batches the calls of concurrent requests (serving/batcher.py).
+        self._detect = Batcher(self._detect_together, SPEC.batching.max_batch_size)
+        self._score = Batcher(self._score_together, SPEC.batching.max_batch_size)
+        # One request's maps at a time: occlusion maps cost seconds a face, and threads sharing the
+        # two cores made every request of a burst late together (504s in the soak).
+        self._heat_maps = Batcher(self._heat_maps_together, 1)
         print(f"serving {CHAMPION.summary()}, scored by {self.detector.runtime}", file=sys.stderr, flush=True)
 
-    @bentoml.api(**BATCHING)
-    def detect(self, images: list[np.ndarray]) -> list[list[dict]]:
+    @bentoml.api
+    async def detect(self, images: list[np.ndarray]) -> list[list[dict]]:
         """The faces in each image (copies at most serving.faces.detect_max_side large)."""
-        return [[faces.to_dict(f) for f in found] for found in self.detect_faces(list(images))]
-
-    @bentoml.api(**BATCHING)
-    def score(self, crops: np.ndarray) -> np.ndarray:
-        """Calibrated P(fake) of (N, size, size, 3) uint8 face crops."""
-        return self.detector.predict_proba(np.asarray(crops, dtype=np.uint8)).astype(np.float64)
+        return list(await self._detect(list(images)))
 
     @bentoml.api
-    def heat_maps(self, crops: np.ndarray) -> np.ndarray:
+    async def score(self, crops: np.ndarray) -> np.ndarray:
+        """Calibrated P(fake) of (N, size, size, 3) uint8 face crops."""
+        return np.asarray(await self._score(list(np.asarray(crops, dtype=np.uint8))), dtype=np.float64)
+
+    @bentoml.api
+    async def heat_maps(self, crops: np.ndarray) -> np.ndarray:
         """(N, size, size) maps in [0, 1]: Grad-CAM++ or occlusion sensitivity."""
-        return heatmaps.heat_maps(self.detector, np.asarray(crops, dtype=np.uint8))
+        return np.asarray(await self._heat_maps(list(np.asarray(crops, dtype=np.uint8))))
+
+    def _detect_together(self, images: list[np.ndarray]) -> list[list[dict]]:
+        return [[faces.to_dict(f) for f in found] for found in self.detect_faces(images)]
+
+    def _score_together(self, crops: list[np.ndarray]) -> np.ndarray:
+        return self.detector.predict_proba(np.stack(crops)).astype(np.float64)
+
+    def _heat_maps_together(self, crops: list[np.ndarray]) -> np.ndarray:
+        return heatmaps.heat_maps(self.detector, np.stack(crops))
 
 
 @bentoml.asgi_app(page_app(about(CHAMPION, SERVED_META, RUNTIME, SPEC)), path="/ui")
@@ -155,11 +153,13 @@ class DeepfakeDetector:
 
     @bentoml.api
     def explain(self, image: Path) -> Annotated[Path, ContentType("image/png")]:
-        """The upload as a PNG with each face's box, verdict and heat map (where the evidence lies)."""
+        """The upload as a PNG with each face's box and verdict, and the heat map (where the evidence
+        lies) of the serving.explain_max_faces largest faces."""
         pixels = self._decode(image)
         verdicts, crops = self._analyse([pixels])
-        heats = np.asarray(_retried(self.models.heat_maps, np.stack([c.pixels for c in crops[0]])))
-        png = drawing.explanation_png(pixels, verdicts[0], crops[0], heats)
+        explained = crops[0][: SPEC.explain_max_faces]
+        heats = np.asarray(_retried(self.models.to_sync.heat_maps, np.stack([c.pixels for c in explained])))
+        png = drawing.explanation_png(pixels, verdicts[0], explained, heats)
         return Response(png, media_type="image/png")
 
     @bentoml.api
@@ -179,11 +179,12 @@ class DeepfakeDetector:
         except Refusal as refusal:
             raise RefusedUpload(refusal) from None
 
+    # The model service's detect and score are coroutines (each awaits its batch); these run in a thread.
     def _detect(self, copies: list[np.ndarray]) -> list[list[faces.Face]]:
-        return [[faces.from_dict(f) for f in found] for found in _retried(self.models.detect, copies)]
+        return [[faces.from_dict(f) for f in found] for found in _retried(self.models.to_sync.detect, copies)]
 
     def _score(self, crops: np.ndarray) -> np.ndarray:
-        return np.asarray(_retried(self.models.score, crops))
+        return np.asarray(_retried(self.models.to_sync.score, crops))
 
     def _analyse(self, images: list[np.ndarray]):
         return analysis.analyse(images, self.find_faces, self._score, self.meta)
@@ -206,8 +207,7 @@ class DeepfakeDetector:
 
 def _retried(method, value, attempts: int = 3):
     """A call to the model service, made again when the connection it reused was being closed
-    (under load aiohttp meets the other side's keep-alive timeout; the calls are idempotent), and
-    a 503 to the client when the model service is overloaded."""
+    (under load aiohttp meets the other side's keep-alive timeout; the calls are idempotent)."""
     from aiohttp import ClientConnectionError
 
     for attempt in range(attempts):
@@ -216,10 +216,6 @@ def _retried(method, value, attempts: int = 3):
         except ClientConnectionError:
             if attempt == attempts - 1:
                 raise
-        except BentoMLException as err:
-            if err.error_code == HTTPStatus.SERVICE_UNAVAILABLE:
-                raise Busy() from None
-            raise
     raise AssertionError("unreachable")
 
 

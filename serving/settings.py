@@ -19,8 +19,7 @@ class Workers:
 
 @dataclass(frozen=True)
 class Batching:
-    max_batch_size: int  # 1 turns adaptive batching off
-    max_latency_ms: int
+    max_batch_size: int  # images (faces) one network takes at once; 1 turns batching off
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,7 @@ class ServingSpec:
     timeout_s: int
     upload_timeout_s: float  # a request's whole body must arrive within this (408 past it)
     queue: Queue
+    explain_max_faces: int  # faces /explain draws heat maps on (the largest)
     video: VideoSpec
     runtime: str  # the champion's network run by keras, onnx, onnx-int8 or auto (inference/runtimes.py)
 

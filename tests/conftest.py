@@ -93,7 +93,8 @@ TINY_PARAMS = {
     # service go through it (the gate's refusal has tests of its own).
     "export": {"int8_max_roc_auc_drop": 1.0},
     # The overload test waits for stalled uploads to time out; the tests' own uploads take milliseconds.
-    "serving": {"upload_timeout_s": 8},
+    # /explain of two faces maps one (tests/servers.py: assert_explained).
+    "serving": {"upload_timeout_s": 8, "explain_max_faces": 1},
 }
 
 

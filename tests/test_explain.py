@@ -148,3 +148,35 @@ def test_models_trained_in_mixed_precision_are_explained():
     found = explain(detector, corner_dataset(4, seed=7)[0])
     assert found.gradcam_pp.dtype == np.float32 and np.all(np.isfinite(found.gradcam_pp))
     assert found.gradcam_pp.max() > 0  # real gradients, not zeros
+
+
+class CornerFeatureModel:
+    """A model without gradients, as the feature models are: its logit is the grain of the top-left
+    16 x 16 pixels. It records how many crops each call scored."""
+
+    def __init__(self):
+        self.calls: list[int] = []
+
+    def decision_function(self, crops: np.ndarray) -> np.ndarray:
+        self.calls.append(len(crops))
+        return crops[:, :16, :16].reshape(len(crops), -1).astype(float).std(axis=1) / 10 - 1
+
+
+def test_occlusion_maps_a_model_without_gradients_where_its_evidence_is():
+    from deepfake_detect.inference.heatmaps import OCCLUSION_GRID, heat_maps
+
+    rng = np.random.default_rng(6)
+    fake = np.full((64, 64, 3), 128, np.uint8)
+    fake[:16, :16] = np.clip(rng.normal(128, 35, (16, 16, 3)), 0, 255).astype(np.uint8)
+    real = np.full((64, 64, 3), 128, np.uint8)
+    model = CornerFeatureModel()
+    detector = Detector(DetectorMeta(name="residuals", image_size=64, crop=0), model)
+    assert not detector.family.gradients
+    maps = heat_maps(detector, np.stack([fake, real]))
+    assert model.calls == [1, OCCLUSION_GRID**2] * 2  # the crop, then each patch hidden once
+    heat = maps[0]
+    assert heat.shape == (64, 64) and heat.max() == pytest.approx(1.0) and heat.min() >= 0
+    row, col = np.unravel_index(np.argmax(heat), heat.shape)
+    assert row < 16 and col < 16
+    assert heat[:16, :16].mean() > 0.5 and heat[32:, 32:].max() < 0.01  # nothing where nothing decides
+    assert not maps[1].any()  # a flat face: no patch changes the evidence

@@ -27,7 +27,7 @@ def test_hostile_uploads_get_verdicts_or_4xx_and_the_server_keeps_serving(server
     face = hostile.inputs(1).face
     fuzz_serve.valid_latency_ms(url, face, repeats=1)
     before = tree_rss_mb(PIDS[url])
-    # 8 at once: BentoML's batching once shed calls to MTCNN with 503s at 4 (max_latency_ms 2000)
+    # 8 at once, so that calls meet in the model service's batches (BentoML's own batching shed them with 503s)
     timeout_s = serving["upload_timeout_s"] + serving["timeout_s"] + 30
     answers = fuzz_serve.run(url, cases, timeout_s=timeout_s, clients=8)
     report = fuzz_serve.summary(answers, cases)
