@@ -67,9 +67,22 @@ class _OneLineRefusals(logging.Filter):
 
 
 logging.getLogger("bentoml._internal.server.http_app").addFilter(_OneLineRefusals())
+log = logging.getLogger("bentoml.deepfake_detector")
 
 
-@bentoml.service(name="models", workers=SPEC.workers.model, traffic={"timeout": SPEC.timeout_s})
+# BentoML's client of a dependency replaces its HTTP session every runner_connection.max_requests
+# (100) calls or max_age (300 s) and closes the old one with its calls still in flight: under load
+# every hundredth call cut off all the calls running beside it ("Server disconnected"), and each
+# was computed twice. One session for the server's life.
+NEVER_REFRESHED = {"max_requests": 2**62, "max_age": 1e12}
+
+
+@bentoml.service(
+    name="models",
+    workers=SPEC.workers.model,
+    traffic={"timeout": SPEC.timeout_s},
+    runner_connection=NEVER_REFRESHED,
+)
 class Models:
     """The two networks, where requests meet: the face detector and the champion."""
 
@@ -213,9 +226,10 @@ def _retried(method, value, attempts: int = 3):
     for attempt in range(attempts):
         try:
             return method(value)
-        except ClientConnectionError:
+        except ClientConnectionError as err:
             if attempt == attempts - 1:
                 raise
+            log.warning("the model service's %s: %s; calling again", method.__name__, err)
     raise AssertionError("unreachable")
 
 
