@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -26,8 +28,9 @@ from deepfake_detect.config import load_params
 from deepfake_detect.inference import analysis, champion, clips, drawing, faces, heatmaps
 from deepfake_detect.inference import detector as det
 from deepfake_detect.inference import video as video_input
-from deepfake_detect.inference.uploads import Refusal, decode_upload
+from deepfake_detect.inference.uploads import Refusal, decode_upload, image_pixels
 from serving.batcher import Batcher
+from serving.budget import PixelBudget
 from serving.gate import Admission, Route, UploadGate
 from serving.page import about, page_app
 from serving.schemas import ErrorAnswer, Prediction, VideoPrediction
@@ -138,6 +141,8 @@ class DeepfakeDetector:
     def __init__(self) -> None:
         self.meta = SERVED_META
         self.find_faces = faces.face_finder(SPEC.faces, detect=self._detect)
+        # A request that cannot get its pixels within half its time is a 503, not a 504 later.
+        self.budget = PixelBudget(SPEC.queue.max_pixels, wait_s=SPEC.timeout_s / 2)
         self.ready = False
 
     def __is_ready__(self) -> bool:
@@ -155,42 +160,71 @@ class DeepfakeDetector:
     def predict(self, image: Path) -> Prediction:
         """Upload a photo (form field `image`: JPEG, PNG, WebP, BMP, TIFF or GIF). Each face is found,
         aligned as the training faces were and judged; with no face, the whole image is."""
-        verdicts, _ = self._analyse([self._decode(image)])
+        data = Path(image).read_bytes()
+        with self._reserved([data]):
+            verdicts, _ = self._analyse([self._decode(data)])
         return self._answer(verdicts[0])
 
     @bentoml.api
     def predict_batch(self, images: list[Path]) -> list[Prediction]:
         """Several photos (repeat the form field `images`); one answer per file, in order."""
-        verdicts, _ = self._analyse([self._decode(p) for p in images])
+        files = [Path(p).read_bytes() for p in images]
+        with self._reserved(files):
+            verdicts, _ = self._analyse([self._decode(data) for data in files])
         return [self._answer(v) for v in verdicts]
 
     @bentoml.api
     def explain(self, image: Path) -> Annotated[Path, ContentType("image/png")]:
         """The upload as a PNG with each face's box and verdict, and the heat map (where the evidence
         lies) of the serving.explain_max_faces largest faces."""
-        pixels = self._decode(image)
-        verdicts, crops = self._analyse([pixels])
-        explained = crops[0][: SPEC.explain_max_faces]
-        heats = np.asarray(_retried(self.models.to_sync.heat_maps, np.stack([c.pixels for c in explained])))
-        png = drawing.explanation_png(pixels, verdicts[0], explained, heats)
+        data = Path(image).read_bytes()
+        with self._reserved([data]):
+            pixels = self._decode(data)
+            verdicts, crops = self._analyse([pixels])
+            explained = crops[0][: SPEC.explain_max_faces]
+            heats = np.asarray(_retried(self.models.to_sync.heat_maps, np.stack([c.pixels for c in explained])))
+            png = drawing.explanation_png(pixels, verdicts[0], explained, heats)
         return Response(png, media_type="image/png")
 
     @bentoml.api
     def predict_video(self, video: Path) -> VideoPrediction:
         """Upload a clip (form field `video`: mp4/mov, webm, mkv or avi). Frames are sampled at
         serving.video.sample_fps, each judged as a photo is, the faces followed into tracks."""
-        try:
-            clip = video_input.sample(Path(video).read_bytes(), SPEC.video)
-        except Refusal as refusal:
-            raise RefusedUpload(refusal) from None
-        judged = clips.judge_clip(clip, self.find_faces, self._score, self.meta, SPEC.video)
+        with ExitStack() as held:
+            try:
+                # The clip's frames are reserved from the stream's header, before any is decoded.
+                clip = video_input.sample(
+                    Path(video).read_bytes(), SPEC.video, reserve=lambda n: held.enter_context(self._hold(n))
+                )
+            except Refusal as refusal:
+                raise RefusedUpload(refusal) from None
+            judged = clips.judge_clip(clip, self.find_faces, self._score, self.meta, SPEC.video)
         return VideoPrediction(**judged.to_dict(), **self._model_fields())
 
-    def _decode(self, path: Path) -> np.ndarray:
+    def _decode(self, data: bytes) -> np.ndarray:
         try:
-            return decode_upload(Path(path).read_bytes(), SPEC.limits)
+            return decode_upload(data, SPEC.limits)
         except Refusal as refusal:
             raise RefusedUpload(refusal) from None
+
+    @contextmanager
+    def _hold(self, pixels: int) -> Iterator[None]:
+        try:
+            self.budget.reserve(pixels)
+        except Refusal as refusal:
+            raise RefusedUpload(refusal) from None
+        try:
+            yield
+        finally:
+            self.budget.release(pixels)
+
+    def _reserved(self, files: list[bytes]):
+        """The budget for these images' pixels, read from their headers (a bad one refused here)."""
+        try:
+            pixels = sum(image_pixels(data, SPEC.limits) for data in files)
+        except Refusal as refusal:
+            raise RefusedUpload(refusal) from None
+        return self._hold(pixels)
 
     # The model service's detect and score are coroutines (each awaits its batch); these run in a thread.
     def _detect(self, copies: list[np.ndarray]) -> list[list[faces.Face]]:

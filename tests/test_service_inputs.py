@@ -2,18 +2,23 @@
 with one log line, and the server keeps serving."""
 
 import io
+import sys
 
 import pytest
 import requests
 from PIL import Image
 
-from conftest import jpeg_bytes, random_pixels
+from conftest import ROOT, jpeg_bytes, random_pixels
 from servers import multipart, upload
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from hostile_files import huge_png  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("pipeline")
 
 ERROR_KEYS = {"error", "detail"}
 PHOTO = jpeg_bytes(random_pixels(9, 96))
+HEADER_ONLY_PNG = huge_png(6000)  # 150 bytes that say 6,000 x 6,000 pixels
 
 
 def _bomb() -> bytes:
@@ -64,3 +69,7 @@ def test_the_batch_and_explain_routes_refuse_as_predict_does(server):
     assert answer.status_code == 415 and set(answer.json()) == ERROR_KEYS
     answer = requests.post(f"{url}/explain", timeout=60, **multipart("image", jpeg_bytes(random_pixels(1, 128))[:700]))
     assert answer.status_code == 422 and "truncated" in answer.json()["error"]
+    # Nine 150-byte PNGs whose headers say 6,000 x 6,000: 324 million pixels, over serving.queue.max_pixels.
+    bombs = {"files": [("images", (f"{i}.png", HEADER_ONLY_PNG)) for i in range(9)]}
+    answer = requests.post(f"{url}/predict_batch", timeout=60, **bombs)
+    assert answer.status_code == 413 and "324,000,000 pixels" in answer.json()["error"], answer.text

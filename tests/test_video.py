@@ -121,3 +121,17 @@ def test_a_clip_without_a_face_is_scored_frame_by_frame_and_says_so():
     assert [e["p_fake"] for e in judged.timeline] == pytest.approx([0.2, 0.4, 0.6, 0.8])
     assert judged.segments == [{"start": 1.0, "end": 2.0, "p_fake": pytest.approx(0.7)}]
     assert judged.p_fake == pytest.approx(0.8) and judged.verdict == "suspicious"
+
+
+def test_the_sampled_frames_pixels_are_reserved_before_decoding_and_a_refusal_stops_it(tmp_path):
+    frames = [np.full((96, 128, 3), 6 * i, np.uint8) for i in range(40)]  # 4 s at 10 fps
+    data = clip_bytes(tmp_path, frames)
+    told = []
+    clip = sample(data, SPEC, reserve=told.append)
+    assert told == [96 * 128 * len(clip.frames)]
+
+    def refuse(pixels):
+        raise Refusal(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"{pixels} is too many")
+
+    with pytest.raises(Refusal, match=f"{96 * 128 * len(clip.frames)} is too many"):
+        sample(data, SPEC, reserve=refuse)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -66,8 +67,9 @@ def container_of(data: bytes) -> str | None:
     return None
 
 
-def sample(data: bytes, spec: VideoSpec) -> Clip:
-    """Frames at `sample_fps` from the clip's bytes."""
+def sample(data: bytes, spec: VideoSpec, reserve: Callable[[int], object] = lambda pixels: None) -> Clip:
+    """Frames at `sample_fps` from the clip's bytes. `reserve` is told how many pixels the sampled
+    frames will hold, from the stream's header, before any is decoded (it may refuse them)."""
     if not data:
         raise Refusal(HTTPStatus.UNPROCESSABLE_ENTITY, "the file is empty")
     if len(data) > spec.max_bytes:
@@ -82,10 +84,10 @@ def sample(data: bytes, spec: VideoSpec) -> Clip:
     with tempfile.TemporaryDirectory(prefix="deepfake-video-") as folder:
         path = Path(folder) / f"upload{SUFFIXES[kind]}"
         path.write_bytes(data)
-        return _decode(path, spec)
+        return _decode(path, spec, reserve)
 
 
-def _decode(path: Path, spec: VideoSpec) -> Clip:
+def _decode(path: Path, spec: VideoSpec, reserve: Callable[[int], object]) -> Clip:
     import cv2
 
     capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
@@ -108,12 +110,22 @@ def _decode(path: Path, spec: VideoSpec) -> Clip:
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 f"the video would give {wanted} frames at {spec.sample_fps:g} a second; the limit is {spec.max_frames}",
             )
+        width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if width * height <= 0:
+            raise Refusal(HTTPStatus.UNPROCESSABLE_ENTITY, "unreadable video: no frame size in its stream")
+        reserve(width * height * (min(wanted, spec.max_frames) if count > 0 else spec.max_frames))
         step = fps / spec.sample_fps
         times, frames, index, next_pick = [], [], 0, 0.0
         while len(frames) < spec.max_frames and capture.grab():
             if index >= next_pick - 1e-6:
                 ok, bgr = capture.retrieve()
                 if ok and bgr is not None:
+                    if bgr.shape[0] * bgr.shape[1] > width * height:  # more than was reserved
+                        raise Refusal(
+                            HTTPStatus.UNPROCESSABLE_ENTITY,
+                            f"corrupt video: a frame of {bgr.shape[1]}x{bgr.shape[0]} pixels in a stream of "
+                            f"{width}x{height}",
+                        )
                     if min(bgr.shape[:2]) < spec.min_side:
                         raise Refusal(
                             HTTPStatus.UNPROCESSABLE_ENTITY,
