@@ -30,13 +30,15 @@ from deepfake_detect.inference import detector as det
 from deepfake_detect.inference import video as video_input
 from deepfake_detect.inference.uploads import Refusal, decode_upload, image_pixels
 from serving.batcher import Batcher
-from serving.budget import PixelBudget
+from serving.budget import DecodeBudget
 from serving.gate import Admission, Route, UploadGate
+from serving.memory import return_freed_pixels
 from serving.page import about, page_app
 from serving.schemas import ErrorAnswer, Prediction, VideoPrediction
 from serving.settings import ServingSpec
 
 ROOT = Path(__file__).resolve().parent.parent
+return_freed_pixels()  # in every process of the server: each imports this module
 # Another params file, for benchmarks that compare settings (e.g. batching off): params.yaml otherwise.
 PARAMS = load_params(Path(os.environ.get("DEEPFAKE_PARAMS", ROOT / "params.yaml")))
 SPEC = ServingSpec.from_params(PARAMS["serving"])
@@ -49,6 +51,11 @@ except (champion.NoChampion, FileNotFoundError) as err:
     # Here, before any worker starts: BentoML respawns a worker whose __init__ fails, forever.
     print(f"bentoml serve: {err}", file=sys.stderr, flush=True)
     sys.exit(2)
+
+
+# What a pixel costs the API worker, measured: an image's decoding, face-finding copies and
+# alignment peaked at 500 MB for 36 megapixels; a clip's sampled frames are held as RGB.
+IMAGE_BYTES, FRAME_BYTES = 14, 3
 
 
 class RefusedUpload(BentoMLException):
@@ -141,8 +148,8 @@ class DeepfakeDetector:
     def __init__(self) -> None:
         self.meta = SERVED_META
         self.find_faces = faces.face_finder(SPEC.faces, detect=self._detect)
-        # A request that cannot get its pixels within half its time is a 503, not a 504 later.
-        self.budget = PixelBudget(SPEC.queue.max_pixels, wait_s=SPEC.timeout_s / 2)
+        # A request that cannot get its share within half its time is a 503, not a 504 later.
+        self.budget = DecodeBudget(SPEC.queue.max_decoded_mb, wait_s=SPEC.timeout_s / 2)
         self.ready = False
 
     def __is_ready__(self) -> bool:
@@ -193,9 +200,10 @@ class DeepfakeDetector:
         with ExitStack() as held:
             try:
                 # The clip's frames are reserved from the stream's header, before any is decoded.
-                clip = video_input.sample(
-                    Path(video).read_bytes(), SPEC.video, reserve=lambda n: held.enter_context(self._hold(n))
-                )
+                def reserve(pixels: int) -> None:
+                    held.enter_context(self._hold(pixels * FRAME_BYTES))
+
+                clip = video_input.sample(Path(video).read_bytes(), SPEC.video, reserve=reserve)
             except Refusal as refusal:
                 raise RefusedUpload(refusal) from None
             judged = clips.judge_clip(clip, self.find_faces, self._score, self.meta, SPEC.video)
@@ -208,23 +216,23 @@ class DeepfakeDetector:
             raise RefusedUpload(refusal) from None
 
     @contextmanager
-    def _hold(self, pixels: int) -> Iterator[None]:
+    def _hold(self, size: int) -> Iterator[None]:
         try:
-            self.budget.reserve(pixels)
+            self.budget.reserve(size)
         except Refusal as refusal:
             raise RefusedUpload(refusal) from None
         try:
             yield
         finally:
-            self.budget.release(pixels)
+            self.budget.release(size)
 
     def _reserved(self, files: list[bytes]):
-        """The budget for these images' pixels, read from their headers (a bad one refused here)."""
+        """The budget for these images, their sizes read from their headers (a bad one refused here)."""
         try:
             pixels = sum(image_pixels(data, SPEC.limits) for data in files)
         except Refusal as refusal:
             raise RefusedUpload(refusal) from None
-        return self._hold(pixels)
+        return self._hold(pixels * IMAGE_BYTES)
 
     # The model service's detect and score are coroutines (each awaits its batch); these run in a thread.
     def _detect(self, copies: list[np.ndarray]) -> list[list[faces.Face]]:

@@ -26,7 +26,7 @@ class Batching:
 class Queue:
     max_requests: int  # upload requests one API worker holds at once; 503 with Retry-After past it
     retry_after_s: int
-    max_pixels: int  # pixels its requests decode at once (a video: its sampled frames); they wait past it
+    max_decoded_mb: int  # memory its requests may fill with decoded pixels; they wait for their share
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,8 @@ def test_the_batch_and_explain_routes_refuse_as_predict_does(server):
     assert answer.status_code == 415 and set(answer.json()) == ERROR_KEYS
     answer = requests.post(f"{url}/explain", timeout=60, **multipart("image", jpeg_bytes(random_pixels(1, 128))[:700]))
     assert answer.status_code == 422 and "truncated" in answer.json()["error"]
-    # Nine 150-byte PNGs whose headers say 6,000 x 6,000: 324 million pixels, over serving.queue.max_pixels.
+    # Nine 150-byte PNGs whose headers say 6,000 x 6,000: 324 million pixels, 4.5 GB to decode and align,
+    # over serving.queue.max_decoded_mb.
     bombs = {"files": [("images", (f"{i}.png", HEADER_ONLY_PNG)) for i in range(9)]}
     answer = requests.post(f"{url}/predict_batch", timeout=60, **bombs)
-    assert answer.status_code == 413 and "324,000,000 pixels" in answer.json()["error"], answer.text
+    assert answer.status_code == 413 and "about 4,536 MB" in answer.json()["error"], answer.text
