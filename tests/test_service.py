@@ -89,6 +89,22 @@ def test_batch_and_concurrent_calls_give_the_single_answers(server, tmp_path):
     assert concurrent == pytest.approx(single * 4, abs=1e-6)
 
 
+def test_the_model_service_keeps_its_connections_under_many_calls(server):
+    """BentoML's client of the model service replaced its session every 100 calls and closed the
+    old one with its calls in flight: each cut-off call was made again ("calling again" in the log)."""
+    _, url, log = server
+    photo = jpeg_bytes(random_pixels(5, 96))
+    before = log.read_text().count("calling again")
+
+    def call(_):
+        return requests.post(f"{url}/predict", timeout=60, files={"image": ("a.jpg", photo)}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(call, range(120)))  # 240 calls to the model service, 8 at a time
+    assert statuses == [200] * 120
+    assert log.read_text().count("calling again") == before
+
+
 def test_explain_returns_the_upload_with_boxes_and_heat(server, tmp_path):
     _, url, _ = server
     assert_explained(url)

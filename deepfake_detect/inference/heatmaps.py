@@ -11,7 +11,7 @@ from deepfake_detect.inference import calibration, explain
 from deepfake_detect.inference.detector import Detector
 
 # 8 x 8 patches, each hidden once: 64 scores a face. The serving /explain of a feature model
-# waits for them (the residuals model scores about 80 crops a second on 2 cores), and an
+# waits for them (the residuals model scores about 64 crops a second on 2 cores), and an
 # overlapping grid of 15 x 15 took 3 s a face.
 OCCLUSION_GRID = 8
 
