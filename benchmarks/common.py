@@ -141,10 +141,4 @@ def rss_by_service_mb(pid: int) -> dict[str, float]:
 
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its children, MB."""
-    total = 0
-    with contextlib.suppress(psutil.Error):
-        root = psutil.Process(pid)
-        for p in [root, *root.children(recursive=True)]:
-            with contextlib.suppress(psutil.Error):
-                total += p.memory_info().rss
-    return round(total / 1e6, 1)
+    return round(sum(rss_by_service_mb(pid).values()), 1)
